@@ -1,0 +1,35 @@
+# One command sets up and runs; one sets up and tests. Both create .venv themselves.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## run: load the seed articles into the embedded SQLite store and list the departure events
+run: $(STAMP)
+	$(BIN)/monitor backfill seeds/
+	$(BIN)/monitor events
+
+## test: the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## eval: detector scores on the development set
+eval: $(STAMP)
+	$(BIN)/monitor eval ../shared/eval-dev/*.jsonl
+
+## bench: detector throughput
+bench: $(STAMP)
+	$(BIN)/python bench/detect_bench.py
+
+clean:
+	rm -rf $(VENV) store/*.db store/*.db-*

@@ -1,0 +1,4 @@
+"""`python -m monitor` runs the CLI."""
+from monitor.cli import main
+
+main()

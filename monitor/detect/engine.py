@@ -1,0 +1,434 @@
+"""The rule engine: runs a language's pattern file over an article's sentences and returns who
+left what. For every trigger it finds the person in the slot the pattern names (subject before
+it, object after it, possessive, or the speaker of a first-person quote), rejects it when a
+negative cue (rumour, denial, call to resign, death, ...) governs it, and reads organisation,
+role and date around it. Article-level steps: pronouns resolve to the last person named,
+surnames to the full name used elsewhere in the article, and a departure said of a group
+("two co-founders left xAI:", "以下员工…离开 xAI:") opens a list whose items name the people.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from monitor.detect import names as nm
+from monitor.detect.patterns import Rules, Trigger, load_rules, org_aliases
+from monitor.detect.segment import paragraphs, sentences
+from monitor.parse.lang import detect_language, to_simplified
+from monitor.records import Article, Departure
+
+THRESHOLD = 0.5
+MAX_GAP = 120
+
+_PRON = {"en": re.compile(r"\b(?:he|she)\b", re.I), "zh": re.compile(r"(?:他|她)(?!们)|其")}
+_SPEECH = {
+    "en": re.compile(r"\b(?:wrote|writes|said|says|posted|tweeted|announced|told|added|explained)\b|[:]\s*[\"“']?|[\"“]", re.I),
+    "zh": re.compile(r"写道|表示|说|称|发文|发帖|宣布|透露|[::]|[「“\"]"),
+}
+_COORD = {
+    "en": re.compile(r"\s*(?:,\s*[^,;]{0,80}?)?\s*(?:,|and|&)\s*(?:[a-z\-]+\s+){0,5}", re.I),
+    "zh": re.compile(r"\s*(?:、|和|与|及|以及|,|,)\s*(?:[\u4e00-\u9fff]{0,8}?)"),
+}
+_ITEM = {
+    "en": re.compile(r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*[:—-]|(?:first|another|the other|also|one)\b)", re.I),
+    "zh": re.compile(r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*[::]|(?:另一位|其中一位|其一|一位是|一位|第[一二三四五六七八九十]位|还有))"),
+}
+_KIND_WORDS = {"resignation": "resigned", "retirement": "retired", "ouster": "fired", "dismissal": "fired",
+               "firing": "fired", "sacking": "fired", "removal": "fired", "departure": "left", "exit": "left",
+               "last day": "left"}
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
+    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_EN_DATE = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.I)
+_ZH_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*日|(底|末))")
+
+
+@dataclass
+class _Sentence:
+    orig: str
+    norm: str  # Simplified Chinese (or the same English text)
+    para: int
+    first_in_para: bool
+    _cands: list[nm.Mention] | None = None
+
+
+@dataclass
+class _Ctx:
+    lang: str
+    rules: Rules
+    ref: datetime  # reference time for dates without a year
+    known: dict[str, str]  # short name -> full name (surnames, last parts of ·-names)
+    known_orgs: set[str]
+    found: list[Departure] = field(default_factory=list)
+    prev: list[_Sentence] = field(default_factory=list)
+    enum: dict | None = None  # open list of departures said of a group
+
+    def cands(self, s: _Sentence) -> list[nm.Mention]:
+        if s._cands is None:
+            finder = nm.zh_candidates if self.lang == "zh" else nm.en_candidates
+            s._cands = finder(s.norm, self.rules, set(self.known), self.known_orgs)
+        return s._cands
+
+
+# ------------------------------------------------------------------ public
+def detect(article: Article) -> list[Departure]:
+    """Every departure the article reports (several per article when it lists several people)."""
+    text = f"{article.title}\n{article.text}"
+    lang = detect_language(text)
+    family = "zh" if lang.startswith("zh") else "en"
+    rules = load_rules(family)
+    ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()))
+    units = _units(article, family)
+    _prescan_names(ctx, units)
+    for i, s in enumerate(units):
+        _sentence(ctx, s)
+        ctx.prev = units[max(0, i - 2): i + 1]
+    return _merge(ctx)
+
+
+# ------------------------------------------------------------------ steps
+def _units(article: Article, family: str) -> list[_Sentence]:
+    zh = family == "zh"
+    out: list[_Sentence] = []
+    paras = ([article.title] if article.title else []) + paragraphs(article.text)
+    for pi, para in enumerate(paras):
+        for si, sent in enumerate(sentences(para, zh)):
+            out.append(_Sentence(sent, to_simplified(sent) if zh else sent, pi, si == 0))
+    return out
+
+
+def _prescan_names(ctx: _Ctx, units: list[_Sentence]) -> None:
+    """Full names used anywhere in the article, so that a later surname resolves to them."""
+    if ctx.lang == "zh":
+        for s in units:
+            for a, b in nm.dot_names(s.norm, ctx.rules):
+                full = s.norm[a:b]
+                ctx.known.setdefault(full.split("·")[-1], full)
+        return
+    for s in units:
+        for m in nm.en_candidates(s.norm, ctx.rules, set(), ctx.known_orgs):
+            toks = m.text.split()
+            if not m.is_org and len(toks) >= 2:
+                last = toks[-1] if not re.fullmatch(r"(?:Jr|Sr|II|III|IV|QC)\.?", toks[-1]) else toks[-2]
+                ctx.known.setdefault(last, m.text)
+
+
+def _sentence(ctx: _Ctx, s: _Sentence) -> None:
+    rules = ctx.rules
+    if ctx.enum is not None:
+        _enum_item(ctx, s)
+    hits = [(t, m) for t in rules.triggers for m in t.regex.finditer(s.norm)]
+    if not hits:
+        return
+    hits.sort(key=lambda h: h[1].start())
+    for trig, m in hits:
+        neg = _negative(rules, s.norm, m, ctx.lang)
+        if neg:
+            continue
+        found = _person(ctx, s, trig, m)
+        if not found:
+            if _collective_before(ctx, s.norm, m):
+                ctx.enum = {"trig": trig, "org": _real(_org_object(ctx, s, m)) or _org_after(ctx, s.norm, m),
+                            "budget": 2, "date": _date(ctx, s.norm)}
+            continue
+        person, how = found
+        for p in [person, *_coordinated(ctx, s, person)]:
+            _emit(ctx, s, trig, m, p, how)
+
+
+def _negative(rules: Rules, norm: str, m: re.Match, lang: str) -> str | None:
+    start, end = m.start(), m.end()
+    near = 60 if lang == "en" else 12
+    scopes = {
+        "left": norm[:start],
+        "near_left": norm[max(0, start - near):start],
+        "right": norm[end:],
+        "sentence": norm,
+    }
+    for kind, by_scope in rules.negatives.items():
+        for scope, rx in by_scope.items():
+            if rx.search(scopes[scope]):
+                return kind
+    return None
+
+
+def _persons(ctx: _Ctx, s: _Sentence) -> list[nm.Mention]:
+    return [c for c in ctx.cands(s) if not c.is_org]
+
+
+def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Mention, str] | None:
+    rules, norm = ctx.rules, s.norm
+    persons = _persons(ctx, s)
+    if trig.needs_org_object and _org_object(ctx, s, m) is _NO_OBJECT:
+        return None
+    if trig.person == "subject":
+        before = [c for c in persons if c.end <= m.start()]
+        for c in reversed(before[-3:]):
+            gap = norm[c.end:m.start()]
+            if len(gap) <= MAX_GAP and rules.gap.fullmatch(gap):
+                return c, "direct"
+        pron = list(_PRON[ctx.lang].finditer(norm, 0, m.start()))
+        if pron:
+            p = pron[-1]
+            if rules.gap.fullmatch(norm[p.end():m.start()]):
+                ante = [c for c in persons if c.end <= p.start()]
+                if ante:
+                    return ante[-1], "pronoun"
+                prev = _previous_subject(ctx, s)
+                if prev:
+                    return prev, "pronoun"
+        return None
+    if trig.person == "object":
+        for c in [c for c in persons if c.start >= m.end()][:2]:
+            gap = norm[m.end():c.start]
+            if len(gap) <= MAX_GAP and rules.object_gap.fullmatch(gap):
+                return c, "direct"
+        return None
+    if trig.person == "possessive":
+        for c in persons:
+            if 0 <= m.start() - c.end <= 2:
+                return c, "direct"
+        return None
+    # speaker: the person whose words (a quote, or "Name: ...") contain the trigger
+    before = [c for c in persons if c.end <= m.start()]
+    for c in reversed(before[-2:]):
+        between = norm[c.end:m.start()]
+        if _SPEECH[ctx.lang].search(between) and not any(o.start >= c.end and o.end <= m.start() for o in persons):
+            return c, "speaker"
+    return None
+
+
+def _previous_subject(ctx: _Ctx, s: _Sentence) -> nm.Mention | None:
+    """The first person named in the previous sentence (a pronoun's usual antecedent)."""
+    for p in reversed(ctx.prev[:-1] if ctx.prev and ctx.prev[-1] is s else ctx.prev):
+        ps = _persons(ctx, p)
+        if ps:
+            return ps[0]
+    return None
+
+
+def _coordinated(ctx: _Ctx, s: _Sentence, person: nm.Mention) -> list[nm.Mention]:
+    """'A and B have left', 'A、B离职': the people joined to the subject before it."""
+    out = []
+    persons = [c for c in _persons(ctx, s) if c.end <= person.start]
+    cur = person
+    for c in reversed(persons):
+        if _COORD[ctx.lang].fullmatch(s.norm[c.end:cur.start]):
+            out.append(c)
+            cur = c
+        else:
+            break
+    return out
+
+
+def _collective_before(ctx: _Ctx, norm: str, m: re.Match) -> bool:
+    left = norm[max(0, m.start() - 40):m.start()]
+    if ctx.lang == "zh":
+        return any(re.search(rx, left) for rx in ctx.rules.lexicon.get("collectives", []))
+    return bool(re.search(r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|following|these)\s+(?:\w+\s+){0,2}(?:engineers|employees|executives|staff|researchers|co-?founders|people|members|officials)\b", left, re.I))
+
+
+def _enum_item(ctx: _Ctx, s: _Sentence) -> None:
+    enum = ctx.enum
+    if not _ITEM[ctx.lang].match(s.norm):
+        if s.first_in_para:
+            enum["budget"] -= 1
+            if enum["budget"] < 0:
+                ctx.enum = None
+        return
+    enum["budget"] = 2
+    persons = _persons(ctx, s)
+    if not persons:
+        return
+    trig = enum["trig"]
+    d = _date(ctx, s.norm) or enum["date"]
+    _emit(ctx, s, trig, None, persons[0], "list", org=enum["org"], when=d)
+
+
+# ------------------------------------------------------------------ extraction
+def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Mention, how: str,
+          org: str | None = None, when: date | None = None) -> None:
+    person = s.orig[c.start:c.end] if len(s.orig) == len(s.norm) else c.text
+    person = person.strip()
+    if len(person) < 2:
+        return
+    aliases = [c.alias] if c.alias else []
+    full = ctx.known.get(person) or ctx.known.get(to_simplified(person))
+    if full and full != person:
+        aliases.append(person)
+        person = full
+    if m is not None:
+        org = (org or _real(_org_object(ctx, s, m)) or _org_between(ctx, s, c, m)
+               or _org_after(ctx, s.norm, m) or _org_near(ctx, s, c))
+        when = when or _date(ctx, s.norm)
+    else:
+        org = org or _org_near(ctx, s, c)
+    kind = trig.kind
+    if trig.kind_from_word and m is not None:
+        word = m.group(0).lower()
+        kind = next((k for w, k in _KIND_WORDS.items() if w in word), kind)
+    conf = trig.confidence * {"direct": 1.0, "pronoun": 0.9, "speaker": 0.95, "list": 0.85}[how]
+    if org is None:
+        conf *= 0.95
+    if s.para == 0:
+        conf += 0.03
+    ctx.found.append(Departure(
+        person=person, org=org, role=_role(ctx, s, c, m), kind=kind, date=when,
+        evidence=s.orig[:500], confidence=round(min(conf, 0.99), 3), aliases=aliases, pattern=trig.id,
+    ))
+
+
+_NO_OBJECT = "\0no-object"
+
+
+def _org_object(ctx: _Ctx, s: _Sentence, m: re.Match) -> str | None:
+    """The organisation right after a leave-verb (离开xAI, leaves Invesco); None when the object
+    is a workplace without a name (离开公司); _NO_OBJECT when there is no organisation there
+    (a place, a market, nothing)."""
+    after = s.norm[m.end():]
+    lex = ctx.rules.lexicon
+    if ctx.lang == "en":
+        o = nm.ORG_RX.match(after.lstrip())
+        if not o:
+            return _NO_OBJECT
+        text = o.group(0).strip(" .,'’")
+        if text.lower() in set(lex.get("places", ())) or text.lower() in set(lex["not_names"]) - ctx.known_orgs:
+            return _NO_OBJECT
+        return text
+    stripped = after.lstrip(" 了")
+    offset = len(after) - len(stripped)
+    for c in ctx.cands(s):
+        if c.is_org and c.start - m.end() <= offset + 1 and c.start >= m.end():
+            return c.text
+    w = re.match(r"(?:其所在的|所在的|原)?(公司|团队|岗位|职位|东家|老东家|战队|球队|俱乐部|董事会|管理层|本公司|集团|单位|工作岗位|政坛|内阁|政府)", stripped)
+    if w:
+        return None if w.group(1) not in ("集团", "内阁", "政府") else w.group(1)
+    o = re.match(r"[A-Za-z][\w.&-]*(?:\s+[A-Z][\w.&-]*)*", stripped)
+    if o:
+        return o.group(0)
+    return _NO_OBJECT
+
+
+def _real(org: str | None) -> str | None:
+    return None if org == _NO_OBJECT else org
+
+
+def _org_between(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match) -> str | None:
+    """An organisation between the person and the trigger: 从特斯拉离职, 在 xAI 的最后一天."""
+    orgs = [o for o in ctx.cands(s) if o.is_org and o.start >= c.end and o.end <= m.start()]
+    if ctx.lang == "zh":
+        orgs = [o for o in orgs if re.search(r"(?:在|从|自|于)\s*$", s.norm[max(c.end, o.start - 3):o.start])]
+    else:
+        orgs = [o for o in orgs if re.search(r"\b(?:at|from|of)\s+(?:the\s+)?$", s.norm[max(c.end, o.start - 9):o.start])]
+    return orgs[-1].text if orgs else None
+
+
+def _org_after(ctx: _Ctx, norm: str, m: re.Match) -> str | None:
+    after = norm[m.end():m.end() + 80]
+    if ctx.lang == "en":
+        o = re.match(r"\s*(?:as\s+(?:the\s+)?(?:[a-z\- ]{0,40}?\s+)?(?:of|at)|from|at|with)\s+(?:the\s+)?(" + nm.ORG_RX.pattern + ")", after, re.I)
+        return o.group(1).strip(" .,") if o else None
+    o = re.match(r"\s*(?:了)?\s*(?:在)?([A-Za-z][\w.&-]*|[\u4e00-\u9fff]{2,10}?)(?=" + ctx.rules.role.pattern + ")", after)
+    if o and not ctx.rules.role.fullmatch(o.group(1)):
+        return o.group(1)
+    return None
+
+
+def _org_near(ctx: _Ctx, s: _Sentence, c: nm.Mention) -> str | None:
+    orgs = [o for o in ctx.cands(s) if o.is_org and o.end <= c.start and c.start - o.end <= 60]
+    known = [o for o in orgs if o.text.lower() in ctx.known_orgs]
+    if known or orgs:
+        return (known or orgs)[-1].text
+    gap_from = re.search(r"从\s*([^,,。;;的]{1,20}?)\s*(?:正式|已|已经)?\s*(?:离职|辞职|退休|离开|卸任|离任)", s.norm[c.end:])
+    if ctx.lang == "zh" and gap_from:
+        return gap_from.group(1).strip()
+    return None
+
+
+def _role(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match | None) -> str | None:
+    norm = s.norm
+    window = norm[max(0, c.start - (40 if ctx.lang == "zh" else 60)):c.start]
+    before = list(ctx.rules.role.finditer(window))
+    if before and (ctx.lang == "en" or len(window) - before[-1].end() <= 12):
+        if ctx.lang == "en":
+            # the run of role words right before the name: "president and chief operating officer"
+            run = re.search(r"((?:" + ctx.rules.role.pattern + r")(?:\s+(?:and|&|of|for)\s+(?:the\s+)?(?:" +
+                            ctx.rules.role.pattern + r"|[\w ]{0,20}))*)\s*$", window.rstrip(" ,"), re.I)
+            if run:
+                return run.group(1).strip()
+        else:  # a chain of roles: 共同创办人兼推理负责人
+            first = before[-1]
+            for r in reversed(before[:-1]):
+                if re.fullmatch(r"\s*(?:兼|、|和|及|与|/)?[\u4e00-\u9fffA-Za-z/ ]{0,6}?", window[r.end():first.start()]):
+                    first = r
+                else:
+                    break
+            return window[first.start():before[-1].end()]
+    after = norm[c.end:c.end + 80]
+    if ctx.lang == "en":
+        ap = re.match(r"\s*,\s*(?:\d+\s*,\s*)?(?:the\s+|a\s+|an\s+|its\s+)?((?:" + ctx.rules.role.pattern + r")[^,;]{0,60}?)\s*(?:,|\b(?:has|have|had|is|was|will|to)\b)", after, re.I)
+        if ap:
+            return ap.group(1).strip()
+        if m is not None:
+            asr = re.match(r"\s*as\s+(?:the\s+)?((?:[\w\-]+\s+){0,3}?(?:" + ctx.rules.role.pattern + r")(?:\s+and\s+(?:" + ctx.rules.role.pattern + r"))?)", norm[m.end():], re.I)
+            if asr:
+                return asr.group(1).strip()
+    elif m is not None:  # 请辞内政部长, 辞去董事长职务
+        r = re.match(r"\s*了?\s*[^,,。;;!?!?]{0,10}?(" + ctx.rules.role.pattern + ")", norm[m.end():m.end() + 24])
+        if r:
+            return r.group(1)
+    return None
+
+
+def _date(ctx: _Ctx, norm: str) -> date | None:
+    ref = ctx.ref
+    if ctx.lang == "zh":
+        d = _ZH_DATE.search(norm)
+        if not d:
+            return None
+        year, month = int(d.group(1)) if d.group(1) else None, int(d.group(2))
+        day = int(d.group(3)) if d.group(3) else None
+    else:
+        d = _EN_DATE.search(norm)
+        if not d:
+            return None
+        year, month, day = (int(d.group(3)) if d.group(3) else None), _MONTHS[d.group(1).lower()], int(d.group(2))
+    if not 1 <= month <= 12:
+        return None
+    if year is None:  # the most recent such date at or before the reference time
+        year = ref.year if (month, day or 1) <= (ref.month, ref.day) else ref.year - 1
+    last = calendar.monthrange(year, month)[1]
+    day = min(day, last) if day else last
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _merge(ctx: _Ctx) -> list[Departure]:
+    """One Departure per person in an article: the most confident, completed from the others."""
+    by_key: dict[str, Departure] = {}
+    order: list[str] = []
+    for d in ctx.found:
+        key = re.sub(r"\s+|\(.*?\)", "", to_simplified(d.person)).lower()
+        if key not in by_key:
+            by_key[key] = d
+            order.append(key)
+            continue
+        best = by_key[key]
+        if d.confidence > best.confidence:
+            d, best = best, d
+            by_key[key] = best
+        best.org = best.org or d.org
+        best.role = best.role or d.role
+        best.date = best.date or d.date
+        best.aliases = list(dict.fromkeys(best.aliases + d.aliases + ([d.person] if d.person != best.person else [])))
+    out = [by_key[k] for k in order]
+    orgs = [d.org for d in out if d.org]
+    if orgs:
+        common = max(set(orgs), key=orgs.count)
+        for d in out:
+            if d.org is None:
+                d.org = common
+    return out

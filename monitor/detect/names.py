@@ -1,0 +1,168 @@
+"""Find the people and organisations a sentence names: capitalised runs for Latin script;
+jieba's name tags (checked against family names), `·`-joined transliterations, names after a
+role word and Latin names for Chinese. Candidates only: the engine decides who departed."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.detect.patterns import Rules
+
+_U = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
+_L = "a-zß-öø-ÿāăąćčďđēėęěğģīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
+_TOK = rf"(?:[{_U}][{_L}]+(?:[-'’][{_U}]?[{_L}]+)*|[{_U}]\.|Mc[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+)"
+_PARTICLE = r"(?:de|van|von|der|den|da|di|du|le|la|bin|al|el|dos|das)"
+_SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|QC)"
+NAME_RX = re.compile(
+    rf"{_TOK}(?:\s*\({_TOK}\))?(?:\s+(?:{_TOK}|{_PARTICLE}(?=\s+[{_U}])|{_SUFFIX})(?:\s*\({_TOK}\))?){{0,4}}"
+)
+# organisation tokens may be acronyms and carry & . -
+_ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
+ORG_RX = re.compile(rf"{_ORG_TOK}(?:\s+(?:{_ORG_TOK}|of|and|&|for|de|du)(?=\s+[{_U}0-9]|$|\b))*")
+
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf"
+_DOT_NAME = re.compile(rf"[{_HAN}]{{1,6}}(?:[·・•][{_HAN}]{{1,8}})+")
+_ZH_LATIN_NAME = re.compile(rf"{_TOK}(?:\s*\({_TOK}\))?(?:\s+{_TOK}(?:\s*\({_TOK}\))?){{1,3}}")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    is_org: bool = False
+    alias: str | None = None  # "(Raj Jegannathan)" after a Chinese name
+
+
+def _lower_tokens(s: str) -> list[str]:
+    return [t.strip(".").lower() for t in re.split(r"\s+", s) if t]
+
+
+# ---------------------------------------------------------------- English
+def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[str]) -> list[Mention]:
+    """Capitalised runs, titles stripped, each marked person or organisation."""
+    lex = rules.lexicon
+    titles, honor = set(lex["titles"]), set(lex["honorifics"])
+    suffixes, not_names = set(lex["org_suffixes"]), set(lex["not_names"])
+    out: list[Mention] = []
+    if sum(c.isupper() for c in sentence) > 0.6 * max(1, sum(c.isalpha() for c in sentence)):
+        return out  # ALL-CAPS headline: case tells nothing about names
+    for m in NAME_RX.finditer(sentence):
+        text, start = m.group(0), m.start()
+        toks = text.split()
+        honorific = False
+        while toks and toks[0].strip(".").lower() in titles:
+            honorific = honorific or toks[0].strip(".").lower() in honor
+            start = sentence.index(toks[0], start) + len(toks[0])
+            toks = toks[1:]
+        if not toks:
+            continue
+        start = sentence.index(toks[0], start)
+        text = " ".join(toks)
+        low = _lower_tokens(text)
+        if low[-1] in suffixes or text.lower() in known_orgs:
+            out.append(Mention(start, start + len(text), text, is_org=True))
+            continue
+        if all(t in not_names for t in low):
+            if text.lower() in known_orgs or len(text) > 2:
+                out.append(Mention(start, start + len(text), text, is_org=True))
+            continue
+        real = [t for t in low if t not in (_PARTICLE,) and len(t) > 1]
+        if len(toks) >= 2 and len(real) >= 2 and not any(t in not_names for t in low[-1:]):
+            out.append(Mention(start, start + len(text), text))
+        elif len(toks) == 1 and (honorific or text in known):
+            out.append(Mention(start, start + len(text), text))
+        else:
+            out.append(Mention(start, start + len(text), text, is_org=True))
+    # acronym organisations (WTO, IBM) are organisation candidates too
+    for m in re.finditer(r"\b[A-Z][A-Z&]{1,6}\b", sentence):
+        if m.group(0).lower() not in not_names or m.group(0).lower() in known_orgs:
+            out.append(Mention(m.start(), m.end(), m.group(0), is_org=True))
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+# ---------------------------------------------------------------- Chinese
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.posseg
+
+
+def _org_shaped(word: str, suffixes: tuple[str, ...]) -> bool:
+    """A word ending in an organisation suffix with a name before it (腾讯公司, not 公司 or 部署)."""
+    return any(word.endswith(suf) and len(word) >= len(suf) + (2 if len(suf) == 1 else 1) for suf in suffixes)
+
+
+def dot_names(sentence: str, rules: Rules) -> list[tuple[int, int]]:
+    """Spans of `·`-joined transliterated names (拉杰·杰根纳坦), a role or 的/是 before them cut off."""
+    out = []
+    for m in _DOT_NAME.finditer(sentence):
+        first = m.group(0).split("·")[0]
+        cut = max((r.end() for r in rules.role.finditer(first)), default=0)
+        cut = max(cut, first.rfind("的") + 1, first.rfind("是") + 1, first.rfind("、") + 1)
+        if m.end() - m.start() - cut >= 3:
+            out.append((m.start() + cut, m.end()))
+    return out
+
+
+def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[str]) -> list[Mention]:
+    """People and organisations in a Simplified-Chinese sentence."""
+    lex = rules.lexicon
+    surnames = lex["surnames"]
+    org_suffixes = tuple(lex["org_suffixes"])
+    out: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(s: int, e: int, is_org: bool = False, alias: str | None = None) -> None:
+        if any(s < te and e > ts for ts, te in taken):
+            return
+        taken.append((s, e))
+        out.append(Mention(s, e, sentence[s:e], is_org, alias))
+
+    def alias_after(e: int) -> str | None:
+        m = re.match(rf"\s*[((]\s*({_TOK}(?:\s+{_TOK}){{1,3}})\s*[))]", sentence[e:])
+        return m.group(1) if m else None
+
+    not_names = set(lex.get("not_names", ()))
+    for s, e in dot_names(sentence, rules):
+        add(s, e, alias=alias_after(e))
+    for name in sorted(known, key=len, reverse=True):  # names already seen in this article
+        for m in re.finditer(re.escape(name), sentence):
+            add(m.start(), m.end())
+    for m in _ZH_LATIN_NAME.finditer(sentence):
+        low = m.group(0).lower()
+        is_org = low in known_orgs or low.split()[-1] in rules.lexicon.get("latin_org_suffixes", ())
+        add(m.start(), m.end(), is_org=is_org)
+    # names right after a role word: 总裁黎大钧, 董事长郑斯聪
+    for m in rules.role.finditer(sentence):
+        n = re.match(rf"[{_HAN}]{{2,4}}", sentence[m.end():])
+        if n and n.group(0)[0] in surnames:
+            cut = n.group(0)
+            # stop the name before a trigger-like or function character
+            cut = re.split(r"(?:宣布|官宣|辞|离|卸|退|请|已|也|将|于|在|因|被|的|等|和|与|及|则|是|表示|称)", cut)[0]
+            if 2 <= len(cut) <= 3:
+                add(m.end(), m.end() + len(cut), alias=alias_after(m.end() + len(cut)))
+    pos = 0
+    for w in _jieba().cut(sentence):
+        s, e = pos, pos + len(w.word)
+        pos = e
+        if w.word in known_orgs or w.word.lower() in known_orgs:
+            add(s, e, is_org=True)
+        elif w.word in not_names:
+            continue
+        elif w.flag in ("nr", "nrfg", "nrt") and 2 <= len(w.word) <= 4 and re.fullmatch(rf"[{_HAN}]+", w.word):
+            if w.flag == "nrt" or w.word[0] in surnames:
+                add(s, e, alias=alias_after(e))
+        elif w.flag == "nt" or (_org_shaped(w.word, org_suffixes) and re.fullmatch(rf"[{_HAN}]+", w.word)):
+            add(s, e, is_org=True)
+        elif w.flag == "eng" and (w.word.lower() in known_orgs or re.search(r"[A-Z]", w.word)):
+            add(s, e, is_org=True)
+    out.sort(key=lambda x: x.start)
+    return out

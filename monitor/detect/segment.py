@@ -1,0 +1,25 @@
+"""Split text into paragraphs and sentences (English and Chinese punctuation)."""
+from __future__ import annotations
+
+import re
+
+_ZH_END = re.compile(r"(?<=[。!?!?;;])(?![」”』\"’)）])|(?<=[。!?!?;;][」”』\"’)）])")
+_EN_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sr|Jr|Inc|Corp|Co|Ltd|No|Gen|Gov|Sen|Rep|Prof|Rev|Hon|Mt|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|[A-Z])\.)$")
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.split("\n") if p.strip()]
+
+
+def sentences(paragraph: str, chinese: bool) -> list[str]:
+    if chinese:
+        parts = [s.strip() for s in _ZH_END.split(paragraph)]
+        return [s for s in parts if s]
+    out: list[str] = []
+    for piece in _EN_END.split(paragraph):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return [s.strip() for s in out if s.strip()]

@@ -1,0 +1,55 @@
+"""Bytes -> text: decoding that refuses what it cannot read, and HTML fragments -> plain text."""
+from __future__ import annotations
+
+import codecs
+import re
+
+import trafilatura
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text in any encoding we will trust."""
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes in the first 8 KiB (and no UTF-16 BOM) mean a binary file."""
+    head = data[:8192]
+    return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def decode_utf8(data: bytes) -> str:
+    """Decode UTF-8 (or BOM-marked UTF-16); say where the first bad byte is otherwise."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UndecodableError(f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+
+
+def clean(text: str) -> str:
+    """Drop control characters and normalise line ends; keep paragraph breaks."""
+    text = _CTRL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """An HTML fragment (feed summary/content) -> plain text; scripts and styles removed."""
+    if "<" not in fragment and "&" not in fragment:
+        return clean(fragment)
+    return clean(trafilatura.html2txt(f"<html><body>{fragment}</body></html>", clean=True))
+
+
+def parse_text(data: bytes) -> tuple[str, str]:
+    """A .txt file -> (title, body): the first non-empty line is the title."""
+    text = clean(decode_utf8(data))
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip():
+            return line.strip(), "\n".join(lines[i + 1 :]).strip()
+    return "", ""
