@@ -23,15 +23,19 @@ def _read(path: Path) -> Document | Skipped:
 
 
 def iter_documents(paths: list[str | Path]) -> Iterator[Document | Skipped]:
-    """Every file under `paths`. Inside directories only known formats are read (hidden files
-    and unknown endings are passed over silently); a file named explicitly is always tried."""
+    """Every file under `paths`, in name order. Hidden files and folders are passed over; a
+    file of an unknown type inside a folder is reported as skipped; a file named explicitly
+    is always tried (its content decides its format)."""
     for p in map(Path, paths):
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
                     fp = Path(root, f)
-                    if f.startswith(".") or fp.suffix.lower() not in FORMATS:
+                    if f.startswith("."):
+                        continue
+                    if fp.suffix.lower() not in FORMATS:
+                        yield Skipped(str(fp), f"unsupported file type ({fp.suffix or 'no file ending'})")
                         continue
                     yield _read(fp)
         elif p.exists():

@@ -1,0 +1,46 @@
+"""Masking of Apprise URLs and the tokens inside them, for every log line and stored error."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+def secrets_of(url: str) -> set[str]:
+    """The parts of an Apprise URL that may be secret: credentials, path tokens, query values."""
+    out: set[str] = set()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return {url}
+    for v in (parts.username, parts.password):
+        if v and len(v) >= 3:
+            out |= {v, unquote(v)}
+    for seg in parts.path.split("/"):
+        if len(seg) >= 6:
+            out |= {seg, unquote(seg)}
+    for k, v in parse_qsl(parts.query):
+        if len(v) >= 6 and k.lower() not in ("to", "from", "format", "name"):
+            out.add(v)
+    if parts.scheme not in ("json", "xml", "form", "mailto", "mailtos") and len(parts.netloc) >= 6:
+        out.add(parts.netloc)  # slack://TOKEN_A/TOKEN_B/...: the "host" is a token
+    return out
+
+
+def mask(text: str, urls: list[str]) -> str:
+    """`text` with every URL and every secret inside them replaced by ***."""
+    for url in sorted(urls, key=len, reverse=True):
+        text = text.replace(url, mask_url(url))
+    for s in sorted(set().union(*(secrets_of(u) for u in urls)) if urls else (), key=len, reverse=True):
+        text = text.replace(s, "***")
+    return text
+
+
+def mask_url(url: str) -> str:
+    """scheme://host/*** : enough to recognise the channel, nothing to reuse."""
+    m = re.match(r"^([a-z0-9+.\-]+)://(?:[^@/]*@)?([^/?#]*)", url, re.I)
+    if not m:
+        return "***"
+    scheme, host = m.groups()
+    if scheme.lower() not in ("json", "xml", "form", "mailto", "mailtos", "http", "https"):
+        host = "***"
+    return f"{scheme}://{host}/***"

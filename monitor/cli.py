@@ -1,0 +1,256 @@
+"""The `monitor` command line: thin commands over the pipeline, the store and the detector."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from monitor.config import ConfigError, active_channels, load_config
+from monitor.db.store import DEFAULT_DB, list_events, open_engine
+
+app = typer.Typer(help="Watch news and feeds; alert when a named person leaves an organisation.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+alerts_app = typer.Typer(help="The alert outbox: send what is due, see what is pending.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+err = Console(stderr=True)
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: Annotated[str, typer.Option("--db", envvar="MONITOR_DB", help="Database URL.")] = DEFAULT_DB,
+    config: Annotated[str, typer.Option("--config", envvar="MONITOR_CONFIG", help="watchers.yaml path.")] = "watchers.yaml",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"db": db, "config": config, "config_given": "MONITOR_CONFIG" in os.environ or "--config" in sys.argv}
+
+
+def _engine(ctx: typer.Context):
+    try:
+        return open_engine(ctx.obj["db"])
+    except Exception as e:  # bad URL, unreachable server, unwritable directory
+        err.print(f"[red]error:[/] cannot open the database {ctx.obj['db']!r}: {e}")
+        raise typer.Exit(2) from None
+
+
+def _channels(ctx: typer.Context):
+    try:
+        return active_channels(load_config(ctx.obj["config"], required=ctx.obj["config_given"]))
+    except ConfigError as e:
+        err.print(f"[red]error in configuration:[/]\n{e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def backfill(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (recursive): .txt .html .xml/.rss/.atom/.rdf .json .jsonl")],
+    alert: Annotated[bool, typer.Option("--alert", help="Send alerts for new events (off by default).")] = False,
+) -> None:
+    """Load articles from files into the store; each departure becomes one event.
+
+    Example: monitor backfill seeds/
+    """
+    from monitor.alerts.sender import route, send_due
+    from monitor.pipeline import process_documents
+    from monitor.sources.files import iter_documents
+
+    engine = _engine(ctx)
+    channels = _channels(ctx) if alert else []
+    items = list(iter_documents([str(p) for p in paths]))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("backfill", total=len(items))
+
+        def tick(name: str) -> None:
+            bar.update(task, advance=1, description=Path(name).name[:40])
+
+        summary = process_documents(engine, items, route(channels) if alert else None, tick)
+    out = Console()
+    out.print(f"documents read: {summary.documents}   articles: {summary.articles}   "
+              f"already stored: {summary.duplicates}")
+    out.print(f"departures found: {summary.departures}   new events: {summary.new_events}   "
+              f"merged mentions: {summary.merged_mentions}")
+    if summary.skipped:
+        out.print(f"skipped: {len(summary.skipped)}")
+        for s in summary.skipped:
+            out.print(f"  {s.name}: {s.reason}", markup=False, highlight=False)
+    if alert:
+        res = send_due(engine, channels)
+        out.print(f"alerts sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}")
+        for e in res.errors:
+            out.print(f"  {e}", markup=False, highlight=False)
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    from monitor.parse.dates import parse_date
+
+    dt = parse_date(value)
+    if dt is None:
+        raise typer.BadParameter(f"not a date: {value!r}")
+    return dt
+
+
+@app.command()
+def events(
+    ctx: typer.Context,
+    format: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    since: Annotated[str | None, typer.Option(help="Only events first seen since this date (e.g. 2026-02-01).")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling: 特斯拉 = Tesla).")] = None,
+    person: Annotated[str | None, typer.Option(help="Only this person (any spelling: 吴宇怀 = Yuhuai Wu).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+) -> None:
+    """List departure events, newest first.
+
+    Example: monitor events --org xAI --format json
+    """
+    rows = list_events(_engine(ctx), since=_since(since), org=org, person=person, limit=limit)
+    if format is Fmt.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif format is Fmt.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["id"])
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+        print(buf.getvalue(), end="")
+    else:
+        t = Table(title=f"{len(rows)} departure events")
+        for col in ("id", "person", "org", "role", "kind", "date", "mentions", "also written"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            t.add_row(str(r["id"]), r["person"], r["org"] or "", r["role"] or "", r["kind"],
+                      r["announced_at"] or "", str(r["mentions"]), ", ".join(r["aliases"]))
+        Console().print(t)
+
+
+@app.command()
+def classify() -> None:
+    """Read JSONL articles on stdin, write one JSON verdict per line (never touches the database).
+
+    Example: echo '{"id": 1, "title": "Jimmy Ba: last day at xAI"}' | monitor classify
+    """
+    from monitor.detect import classify as run
+    from monitor.parse.jsonl import article_from_obj
+
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            art = article_from_obj(obj, source=f"stdin:{n}")
+        except (json.JSONDecodeError, ValueError) as e:
+            print(json.dumps({"id": None, "line": n, "error": str(e)}), flush=True)
+            continue
+        is_dep, score, deps = run(art)
+        print(json.dumps({
+            "id": obj.get("id"), "departure": is_dep, "score": round(score, 3),
+            "departures": [{"person": d.person, "org": d.org, "role": d.role, "kind": d.kind, "evidence": d.evidence}
+                           for d in deps],
+        }, ensure_ascii=False), flush=True)
+
+
+@app.command("eval")
+def eval_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files (../shared/eval-dev format).")],
+    errors: Annotated[bool, typer.Option("--errors", help="List every error.")] = False,
+) -> None:
+    """Score the detector on labelled files: P/R/F1 per language, hard negatives, extraction.
+
+    Example: monitor eval ../shared/eval-dev/*.jsonl --errors
+    """
+    from monitor.detect.evaluate import evaluate, read_jsonl
+
+    rep = evaluate(read_jsonl([str(f) for f in files]))
+    out = Console()
+    t = Table(title="departure detection")
+    for col in ("language", "items", "precision", "recall", "F1", "keyword rule F1"):
+        t.add_column(col, justify="right")
+    for lang in sorted(rep.by_lang):
+        c, b = rep.by_lang[lang], rep.baseline[lang]
+        t.add_row(lang, str(c.tp + c.fp + c.fn + c.tn), f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", f"{b.f1:.3f}")
+    out.print(t)
+    h = Table(title="hard negatives: false-positive rate")
+    h.add_column("kind")
+    h.add_column("false positives", justify="right")
+    h.add_column("rate", justify="right")
+    tot = [0, 0]
+    for kind, (fp, n) in sorted(rep.hard_neg.items()):
+        h.add_row(kind, f"{fp}/{n}", f"{fp / n:.3f}")
+        tot[0] += fp
+        tot[1] += n
+    if tot[1]:
+        h.add_row("all", f"{tot[0]}/{tot[1]}", f"{tot[0] / tot[1]:.3f}")
+    out.print(h)
+    pe, pn = rep.person
+    oe, on = rep.org
+    out.print(f"person exact match on true positives: {pe}/{pn} = {pe / pn if pn else 0:.3f}")
+    out.print(f"organisation match on true positives: {oe}/{on} = {oe / on if on else 0:.3f}")
+    if errors:
+        for e in rep.errors:
+            out.print(json.dumps(e, ensure_ascii=False, default=str), markup=False, highlight=False)
+
+
+@alerts_app.command("send")
+def alerts_send(ctx: typer.Context) -> None:
+    """Deliver every alert that is due (pending, or failed and past its retry time).
+
+    Example: monitor alerts send
+    """
+    from monitor.alerts.sender import send_due
+
+    res = send_due(_engine(ctx), _channels(ctx))
+    print(f"sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}   "
+          f"waiting for an unconfigured channel: {res.skipped}")
+    for e in res.errors:
+        print(f"  {e}")
+
+
+@alerts_app.command("status")
+def alerts_status(ctx: typer.Context) -> None:
+    """Count deliveries by channel and status.
+
+    Example: monitor alerts status
+    """
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from monitor.db.models import DeliveryRow
+
+    with Session(_engine(ctx)) as s:
+        rows = s.exec(select(DeliveryRow.channel, DeliveryRow.status, func.count()).group_by(DeliveryRow.channel, DeliveryRow.status)).all()
+    t = Table(title="deliveries")
+    for col in ("channel", "status", "count"):
+        t.add_column(col)
+    for ch, st, n in rows:
+        t.add_row(ch, st, str(n))
+    Console().print(t)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

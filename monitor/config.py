@@ -1,0 +1,143 @@
+"""watchers.yaml -> typed Config. `${VAR}` and `${VAR:-default}` expand from the environment
+(secrets never live in the file); every error names the file, line and field."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+log = logging.getLogger(__name__)
+DEFAULT_CONFIG = "watchers.yaml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """watchers.yaml is invalid: the message names file:line and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelConfig(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    urls: list[str] = Field(min_length=1)
+    tags: list[str] = []
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    enabled: bool = True  # false when a URL names an environment variable that is not set
+
+
+class WatcherConfig(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    url: str
+    interval: str = "15m"
+    timezone: str | None = None
+    language: str | None = None
+    tags: list[str] = []
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        if not re.fullmatch(r"\d+\s*[smhd]", v.strip()):
+            raise ValueError("must be a number with s, m, h or d (e.g. 15m)")
+        return v
+
+
+class Config(_Strict):
+    channels: list[ChannelConfig] = []
+    watchers: list[WatcherConfig] = []
+
+
+def _expand(value: str) -> tuple[str, list[str]]:
+    missing: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        val = os.environ.get(m.group(1))
+        if val is None or val == "":
+            if m.group(2) is not None:
+                return m.group(2)
+            missing.append(m.group(1))
+            return ""
+        return val
+
+    return _VAR.sub(sub, value), missing
+
+
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The 1-based line of the YAML node at pydantic error location `loc`."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_config(path: str | Path | None, *, required: bool = False) -> Config:
+    """Read and validate the config. A missing default file is an empty config; a missing file
+    the user named is an error."""
+    path = Path(path or DEFAULT_CONFIG)
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: no such file")
+        return Config()
+    text = path.read_text("utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the top level must be a mapping with channels: and watchers:")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as e:
+        msgs = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+            msgs.append(f"{path}:{_line_of(node, loc)}: {field}: {err['msg']}")
+        raise ConfigError("\n".join(msgs)) from None
+    for ch in config.channels:
+        urls = []
+        for u in ch.urls:
+            expanded, missing = _expand(u)
+            if missing:
+                log.warning("channel %s: disabled, environment variable(s) not set: %s", ch.name, ", ".join(missing))
+                ch.enabled = False
+            urls.append(expanded)
+        ch.urls = urls
+    return config
+
+
+def env_channel() -> ChannelConfig | None:
+    """MONITOR_ALERT_URLS (whitespace-separated Apprise URLs): a channel for every new event."""
+    urls = os.environ.get("MONITOR_ALERT_URLS", "").split()
+    return ChannelConfig(name="env", urls=urls) if urls else None
+
+
+def active_channels(config: Config) -> list[ChannelConfig]:
+    chans = [c for c in config.channels if c.enabled]
+    env = env_channel()
+    if env and not any(c.name == env.name for c in chans):
+        chans.append(env)
+    return chans

@@ -1,0 +1,82 @@
+"""The tables: articles, events (one per person leaving one organisation), the names an event
+is known by, mentions (one per article saying it), and the alert outbox (deliveries)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ArticleRow(SQLModel, table=True):
+    __tablename__ = "articles"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str | None = Field(default=None, unique=True, max_length=2048)
+    content_hash: str = Field(unique=True, max_length=64)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=16)
+    published: datetime | None = None
+    source: str = Field(default="", max_length=2048)
+    external_id: str | None = Field(default=None, max_length=2048)
+    is_departure: bool = False
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    id: int | None = Field(default=None, primary_key=True)
+    person: str = Field(max_length=512)
+    org: str | None = Field(default=None, max_length=512, index=True)
+    org_key: str = Field(default="", max_length=512, index=True)
+    role: str | None = Field(default=None, max_length=512)
+    kind: str = Field(default="left", max_length=32)
+    announced_at: date | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    confidence: float = 0.0
+    evidence: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class EventNameRow(SQLModel, table=True):
+    """A spelling of the event's person (`name`) and its comparison key (`key`)."""
+    __tablename__ = "event_names"
+    __table_args__ = (UniqueConstraint("event_id", "key"), Index("ix_event_names_key", "key"))
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id")
+    name: str = Field(max_length=512)
+    key: str = Field(max_length=512)
+
+
+class MentionRow(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("event_id", "article_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id", index=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    person: str = Field(max_length=512)
+    org: str | None = Field(default=None, max_length=512)
+    role: str | None = Field(default=None, max_length=512)
+    kind: str = Field(default="left", max_length=32)
+    announced_at: date | None = None
+    evidence: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    confidence: float = 0.0
+    pattern: str = Field(default="", max_length=128)
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The outbox: one row per (event, channel), written in the event's transaction."""
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "channel"), Index("ix_deliveries_due", "status", "next_attempt_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id")
+    channel: str = Field(max_length=128)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

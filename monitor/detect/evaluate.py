@@ -1,0 +1,115 @@
+"""Measure the detector on labelled JSONL (../shared/eval-dev format): precision, recall and F1
+per language, false-positive rate on each kind of hard negative, person/org exact match on
+true positives; the keyword rule a user would otherwise set up is scored beside it."""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from monitor.detect import classify
+from monitor.events.names import org_key, person_keys
+from monitor.parse.jsonl import article_from_obj
+from monitor.parse.lang import to_simplified
+
+# The Google-Alerts-style rule users have today: any departure word anywhere.
+KEYWORD_RULE = re.compile(
+    r"resign|step(?:s|ped|ping)? down|retir|quit|leav(?:e|es|ing)|left|depart|fired|ousted|sacked|"
+    r"离职|辞职|辭職|離職|卸任|退休|离开|離開|请辞|請辭|辞任|辭任|下台|下臺", re.I)
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, gold: bool, pred: bool) -> None:
+        if gold and pred:
+            self.tp += 1
+        elif pred:
+            self.fp += 1
+        elif gold:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Report:
+    by_lang: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    baseline: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    hard_neg: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # kind -> [fp, n]
+    person: list[int] = field(default_factory=lambda: [0, 0])  # [exact, n] on true positives
+    org: list[int] = field(default_factory=lambda: [0, 0])
+    errors: list[dict] = field(default_factory=list)
+
+
+def _same_person(pred: str, gold: str) -> bool:
+    a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
+    return a in b or b in a or bool(person_keys(pred) & person_keys(gold))
+
+
+def _same_org(pred: str | None, gold: str | None) -> bool:
+    if not gold:
+        return True
+    if not pred:
+        return False
+    a, b = org_key(pred), org_key(gold)
+    return bool(a and b) and (a in b or b in a)
+
+
+def evaluate(rows: Iterable[dict]) -> Report:
+    rep = Report()
+    for row in rows:
+        lang = row.get("lang") or "?"
+        gold = row.get("label") == "departure"
+        art = article_from_obj({k: row.get(k) for k in ("id", "title", "text", "url")} | {"published": row.get("published")}, source=row.get("id", ""))
+        pred, score, deps = classify(art)
+        rep.by_lang[lang].add(gold, pred)
+        rep.baseline[lang].add(gold, bool(KEYWORD_RULE.search(f"{row.get('title', '')} {row.get('text', '')}")))
+        nk = row.get("negative_kind")
+        if not gold and nk and nk != "unrelated":
+            rep.hard_neg[nk][1] += 1
+            rep.hard_neg[nk][0] += int(pred)
+        if gold and pred:
+            for g in row.get("departures") or []:
+                match = next((d for d in deps if _same_person(d.person, g["person"])), None)
+                rep.person[1] += 1
+                rep.person[0] += int(match is not None)
+                if g.get("org"):
+                    rep.org[1] += 1
+                    rep.org[0] += int(match is not None and _same_org(match.org, g.get("org")))
+                if match is None:
+                    rep.errors.append({"id": row.get("id"), "error": "wrong person", "gold": g["person"],
+                                       "got": [d.person for d in deps], "title": row.get("title", "")[:120]})
+        if gold != pred:
+            rep.errors.append({"id": row.get("id"), "error": "missed" if gold else f"false positive ({nk})",
+                               "score": score, "got": [f"{d.person} [{d.pattern}]" for d in deps],
+                               "title": row.get("title", "")[:120],
+                               "evidence": deps[0].evidence[:200] if deps else (row.get("text") or "")[:200]})
+    return rep
+
+
+def read_jsonl(paths: list[str]) -> Iterable[dict]:
+    for p in paths:
+        with open(p, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)

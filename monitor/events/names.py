@@ -1,0 +1,93 @@
+"""Keys that make spellings of one person or organisation compare equal.
+
+A person gets several keys: Latin names as their sorted, accent-free tokens (initials and
+titles dropped, nickname variants added), Chinese names as pinyin (surname + given name, every
+reading of the surname), so that 吴宇怀, 吳宇懷 and 'Yuhuai (Tony) Wu' share 'wu yuhuai'.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pypinyin import Style, pinyin
+
+from monitor.detect.patterns import org_aliases
+from monitor.parse.lang import to_simplified
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_DROP = {"mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof", "jr", "sr", "ii", "iii", "iv", "qc"}
+_ORG_SUFFIX = re.compile(
+    r"(?:[\s,]+(?:inc|corp|corporation|co|company|ltd|limited|plc|llc|group|holdings|sa|ag|nv|gmbh)\.?)+$"
+    r"|(?:股份有限公司|有限责任公司|有限公司|公司|集团)$",
+    re.I,
+)
+
+
+def _ascii(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def _latin_key(tokens: list[str]) -> str | None:
+    toks = [t for t in tokens if len(t) > 1 and t not in _DROP]
+    return " ".join(sorted(toks)) if toks else None
+
+
+def person_keys(name: str) -> set[str]:
+    """Every key under which `name` may match another spelling of the same person."""
+    name = to_simplified(name.strip())
+    keys: set[str] = set()
+    if _HAN.search(name):
+        han = "".join(_HAN.findall(name))
+        keys.add("han:" + name.replace(" ", ""))
+        if "·" not in name and 2 <= len(han) <= 4 and han == name.replace(" ", ""):
+            readings = pinyin(han, style=Style.NORMAL, heteronym=True)
+            given = "".join(r[0] for r in readings[1:])
+            for surname in readings[0]:
+                keys.add(" ".join(sorted([surname, given])))
+            if len(han) == 4:  # two-character surname (欧阳, 司马)
+                keys.add(" ".join(sorted(["".join(r[0] for r in readings[:2]), "".join(r[0] for r in readings[2:])])))
+        latin = re.sub(r"[\u3400-\u9fff·]+", " ", name)
+        if not re.search(r"[A-Za-z]{2}", latin):
+            return keys
+        name = latin
+    plain = _ascii(name).lower()
+    nick = re.findall(r"\(([^)]*)\)", plain)
+    base = re.sub(r"\([^)]*\)", " ", plain)
+    tokens = re.findall(r"[a-z][a-z'\-]*", base)
+    if (k := _latin_key(tokens)):
+        keys.add(k)
+    for n in nick:  # "Yuhuai (Tony) Wu" is also "Tony Wu"
+        nt = re.findall(r"[a-z][a-z'\-]*", n)
+        if nt and tokens:
+            if (k := _latin_key(nt + tokens[-1:])):
+                keys.add(k)
+    return keys
+
+
+def canonical_org(org: str | None) -> str | None:
+    """The organisation's canonical name (orgs.yaml), else the name as written, trimmed."""
+    if not org or not org.strip():
+        return None
+    org = org.strip(" ,.;:，。")
+    known = org_aliases()
+    for cand in (org.lower(), to_simplified(org).lower(), _ORG_SUFFIX.sub("", org).strip().lower()):
+        if cand in known:
+            return known[cand]
+    return org
+
+
+def org_key(org: str | None) -> str:
+    """Comparable form of an organisation; '' when unknown."""
+    canon = canonical_org(org)
+    if not canon:
+        return ""
+    s = _ORG_SUFFIX.sub("", to_simplified(_ascii(canon))).lower()
+    return re.sub(r"[\s.,'’&\-]+", "", s)
+
+
+def display_name(names: list[str]) -> str:
+    """The name to show for an event: the first Latin full name if any, else the first name."""
+    for n in names:
+        if re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", n) and not _HAN.search(n):
+            return n
+    return names[0]

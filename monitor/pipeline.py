@@ -1,0 +1,68 @@
+"""The one path every article takes, from backfill or from the daemon:
+Document -> parse -> detect -> store (events + outbox) and, when asked, alerts."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from monitor.db.store import ingest
+from monitor.detect import classify
+from monitor.parse import parse_document
+from monitor.parse.lang import detect_language
+from monitor.records import Article, Departure, Document, Skipped
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Summary:
+    documents: int = 0
+    articles: int = 0
+    duplicates: int = 0
+    departures: int = 0
+    new_events: int = 0
+    merged_mentions: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def process_article(engine: Engine, article: Article, summary: Summary,
+                    route: Callable[[Departure], list[str]] | None = None) -> None:
+    article.language = article.language or detect_language(f"{article.title}\n{article.text[:4000]}")
+    _, _, departures = classify(article)
+    res = ingest(engine, article, departures, route)
+    if not res.new_article:
+        summary.duplicates += 1
+        return
+    summary.articles += 1
+    summary.departures += res.departures
+    summary.new_events += len(res.new_events or [])
+    summary.merged_mentions += res.merged_mentions
+
+
+def process_documents(engine: Engine, items: Iterable[Document | Skipped],
+                      route: Callable[[Departure], list[str]] | None = None,
+                      progress: Callable[[str], None] | None = None) -> Summary:
+    """Parse, detect and store everything in `items`; what cannot be used is listed, not raised."""
+    summary = Summary()
+    for item in items:
+        if progress:
+            progress(item.name)
+        if isinstance(item, Skipped):
+            summary.skipped.append(item)
+            continue
+        summary.documents += 1
+        try:
+            parsed = parse_document(item)
+        except Exception as e:  # a parser bug on one file must not stop the rest
+            log.debug("parse failed for %s", item.name, exc_info=True)
+            summary.skipped.append(Skipped(item.name, f"could not be parsed ({type(e).__name__}: {e})"))
+            continue
+        for p in parsed:
+            if isinstance(p, Skipped):
+                summary.skipped.append(p)
+            else:
+                process_article(engine, p, summary, route)
+    return summary
