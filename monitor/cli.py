@@ -24,7 +24,7 @@ app = typer.Typer(help="Watch news and feeds; alert when a named person leaves a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 alerts_app = typer.Typer(help="The alert outbox: send what is due, see what is pending.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Fmt(str, Enum):
@@ -56,7 +56,8 @@ def _channels(ctx: typer.Context):
     try:
         return active_channels(load_config(ctx.obj["config"], required=ctx.obj["config_given"]))
     except ConfigError as e:
-        err.print(f"[red]error in configuration:[/]\n{e}")
+        err.print("[red]error in configuration:[/]")
+        err.print(str(e), markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -85,7 +86,7 @@ def backfill(
             bar.update(task, advance=1, description=Path(name).name[:40])
 
         summary = process_documents(engine, items, route(channels) if alert else None, tick)
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(f"documents read: {summary.documents}   articles: {summary.articles}   "
               f"already stored: {summary.duplicates}")
     out.print(f"departures found: {summary.departures}   new events: {summary.new_events}   "

@@ -80,8 +80,11 @@ def evaluate(rows: Iterable[dict]) -> Report:
     for row in rows:
         lang = row.get("lang") or "?"
         gold = row.get("label") == "departure"
-        art = article_from_obj({k: row.get(k) for k in ("id", "title", "text", "url")} | {"published": row.get("published")}, source=row.get("id", ""))
-        pred, score, deps = classify(art)
+        try:
+            art = article_from_obj({k: row.get(k) for k in ("id", "title", "text", "url", "published")}, source=row.get("id", ""))
+            pred, score, deps = classify(art)
+        except ValueError:  # an empty item: nothing to detect
+            pred, score, deps = False, 0.0, []
         rep.by_lang[lang].add(gold, pred)
         rep.baseline[lang].add(gold, bool(KEYWORD_RULE.search(f"{row.get('title', '')} {row.get('text', '')}")))
         nk = row.get("negative_kind")

@@ -95,6 +95,24 @@ def _jieba():
     return jieba.posseg
 
 
+_NAME_STOP = re.compile(r"(?:宣布|官宣|辞|离|卸|退|请|已|也|将|于|在|因|被|的|等|和|与|及|则|是|表示|称|日前|近日|今|昨|正式|不再)")
+
+
+def _name_length(sentence: str, start: int, chars: str, rules: Rules) -> int:
+    """How many of the 2-3 characters after a role word are the name: the length after which a
+    trigger follows (past allowed fillers), else the part before a function word."""
+    for length in (3, 2):
+        if length > len(chars):
+            continue
+        rest = sentence[start + length:]
+        g = rules.gap.match(rest)
+        after = rest[g.end():] if g else rest
+        if any(t.regex.match(after) for t in rules.triggers) and not _NAME_STOP.search(chars[:length]):
+            return length
+    cut = _NAME_STOP.split(chars)[0]
+    return len(cut) if 2 <= len(cut) <= 3 else 0
+
+
 def _org_shaped(word: str, suffixes: tuple[str, ...]) -> bool:
     """A word ending in an organisation suffix with a name before it (腾讯公司, not 公司 or 部署)."""
     return any(word.endswith(suf) and len(word) >= len(suf) + (2 if len(suf) == 1 else 1) for suf in suffixes)
@@ -140,15 +158,14 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         low = m.group(0).lower()
         is_org = low in known_orgs or low.split()[-1] in rules.lexicon.get("latin_org_suffixes", ())
         add(m.start(), m.end(), is_org=is_org)
-    # names right after a role word: 总裁黎大钧, 董事长郑斯聪
+    # names right after a role word: 总裁黎大钧, 部长徐国勇日前正式请辞
     for m in rules.role.finditer(sentence):
-        n = re.match(rf"[{_HAN}]{{2,4}}", sentence[m.end():])
-        if n and n.group(0)[0] in surnames:
-            cut = n.group(0)
-            # stop the name before a trigger-like or function character
-            cut = re.split(r"(?:宣布|官宣|辞|离|卸|退|请|已|也|将|于|在|因|被|的|等|和|与|及|则|是|表示|称)", cut)[0]
-            if 2 <= len(cut) <= 3:
-                add(m.end(), m.end() + len(cut), alias=alias_after(m.end() + len(cut)))
+        n = re.match(rf"[{_HAN}]{{2,3}}", sentence[m.end():])
+        if not n or n.group(0)[0] not in surnames or n.group(0) in not_names:
+            continue
+        length = _name_length(sentence, m.end(), n.group(0), rules)
+        if length:
+            add(m.end(), m.end() + length, alias=alias_after(m.end() + length))
     pos = 0
     for w in _jieba().cut(sentence):
         s, e = pos, pos + len(w.word)

@@ -52,12 +52,10 @@ def compile_rules(data: dict, name: str) -> Rules:
     roles = sorted(lex.get("roles", []), key=len, reverse=True)
     macros = {k: v for k, v in (data.get("macros") or {}).items()}
     role_rx = "(?:" + "|".join(re.escape(r) for r in roles) + ")" if roles else "(?!)"
-    if name == "en":  # English roles are words, multi-word roles built from the title list
-        role_rx = (r"(?:(?:vice|deputy|senior|executive|managing|chief|general|assistant|associate|acting|interim|co-?)\s+)*"
-                   r"(?:chief\s+\w+\s+officer|ceo|cfo|coo|cto|cio|president|chairman|chairwoman|chair|director|"
-                   r"manager|minister|secretary|treasurer|controller|counsel|founder|co-?founder|head(?:\s+of\s+[\w ]{2,30}?)?|"
-                   r"officer|executive|editor|coach|governor|mp|partner|engineer|researcher|scientist|boss|chief|"
-                   r"spokesman|spokeswoman|ambassador|commissioner|chancellor|leader|trustee)")
+    if lex.get("role_heads"):  # English: modifiers + head word, as words
+        mods = "|".join(re.escape(m) for m in lex.get("role_modifiers", []))
+        heads = "|".join(sorted(lex["role_heads"], key=len, reverse=True))
+        role_rx = rf"(?:\b(?:{mods})[\s-]+){{0,3}}\b(?:{heads})\b"
     macros["ROLE"] = role_rx
     flags_default = re.IGNORECASE if name == "en" else 0
     try:

@@ -45,12 +45,6 @@ def parse_feed(data: bytes, *, headers: dict[str, str] | None = None, source: st
         sanitize_html=False,  # we never render feed HTML: it becomes text, escaped on output
         resolve_relative_uris=False,
     )
-    if not parsed.entries:
-        if parsed.bozo:
-            raise FeedError(f"not a readable feed ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})")
-        if not parsed.get("version"):
-            raise FeedError("not a feed (no RSS/Atom/RDF root element)")
-        return []
     articles = []
     for e in parsed.entries:
         content = e.get("content") or []
@@ -66,6 +60,13 @@ def parse_feed(data: bytes, *, headers: dict[str, str] | None = None, source: st
                 external_id=e.get("id") or e.get("link"),
             )
         )
+    # a malformed feed keeps what could be recovered from it; with nothing recovered it is an error
+    articles = [a for a in articles if a.title or a.text]
+    if not articles:
+        if parsed.bozo:
+            raise FeedError(f"not a readable feed ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})")
+        if not parsed.get("version"):
+            raise FeedError("not a feed (no RSS/Atom/RDF root element)")
     return articles
 
 
