@@ -103,9 +103,10 @@ def load_config(path: str | Path | None, *, required: bool = False) -> Config:
         node = yaml.compose(text)
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+        also = f" ({e.context} at line {ctx.line + 1})" if ctx is not None and getattr(e, "context", None) else ""
+        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}{also}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the top level must be a mapping with channels: and watchers:")
     try:
