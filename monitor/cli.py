@@ -210,7 +210,7 @@ def eval_cmd(
     out.print(f"organisation match on true positives: {oe}/{on} = {oe / on if on else 0:.3f}")
     if errors:
         for e in rep.errors:
-            out.print(json.dumps(e, ensure_ascii=False, default=str), markup=False, highlight=False)
+            print(json.dumps(e, ensure_ascii=False, default=str))
 
 
 @alerts_app.command("send")

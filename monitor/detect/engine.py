@@ -140,10 +140,15 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
 def _negative(rules: Rules, norm: str, m: re.Match, lang: str) -> str | None:
     start, end = m.start(), m.end()
     near = 60 if lang == "en" else 12
+    clause_start = max((norm.rfind(c, 0, start) for c in ",,;;::"), default=-1) + 1
+    first_comma = min((i for i in (norm.find(c) for c in ",,;;") if i >= 0), default=len(norm))
     scopes = {
         "left": norm[:start],
+        "clause": norm[clause_start:start],
+        "start": norm[:first_comma],
         "near_left": norm[max(0, start - near):start],
         "right": norm[end:],
+        "object": norm[end:end + 20],
         "sentence": norm,
     }
     for kind, by_scope in rules.negatives.items():
@@ -168,6 +173,10 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
             gap = norm[c.end:m.start()]
             if len(gap) <= MAX_GAP and rules.gap.fullmatch(gap):
                 return c, "direct"
+        if ctx.lang == "zh":
+            guess = nm.guess_name_before(norm, m.start(), rules)
+            if guess:
+                return nm.Mention(guess[0], guess[1], norm[guess[0]:guess[1]]), "direct"
         pron = list(_PRON[ctx.lang].finditer(norm, 0, m.start()))
         if pron:
             p = pron[-1]
@@ -184,6 +193,10 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
             gap = norm[m.end():c.start]
             if len(gap) <= MAX_GAP and rules.object_gap.fullmatch(gap):
                 return c, "direct"
+        if ctx.lang == "zh" and re.match(r"\s*其", norm[m.end():]):  # 免去其…职务: 其 is the subject
+            before = [c for c in persons if c.end <= m.start()]
+            if before:
+                return before[0], "pronoun"
         return None
     if trig.person == "possessive":
         for c in persons:
@@ -307,6 +320,10 @@ def _org_object(ctx: _Ctx, s: _Sentence, m: re.Match) -> str | None:
     o = re.match(r"[A-Za-z][\w.&-]*(?:\s+[A-Z][\w.&-]*)*", stripped)
     if o:
         return o.group(0)
+    # any other noun phrase up to the clause's end or next verb: 离开魅族, 退出德云社
+    o = re.match(r"([\u4e00-\u9fff]{2,10}?)(?=$|[\s,,。;;!?!?、::)）」”]|后|之后|以后|前|时|的|并|而|去|加盟|加入|转投|投奔|创业|，)", stripped)
+    if o and not set(lex.get("not_orgs", ())) & {o.group(1), o.group(1)[-2:]}:
+        return o.group(1)
     return _NO_OBJECT
 
 

@@ -23,7 +23,7 @@ _ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
 ORG_RX = re.compile(rf"{_ORG_TOK}(?:\s+(?:{_ORG_TOK}|of|and|&|for|de|du)(?=\s+[{_U}0-9]|$|\b))*")
 
 _HAN = "\u4e00-\u9fff\u3400-\u4dbf"
-_DOT_NAME = re.compile(rf"[{_HAN}]{{1,6}}(?:[·・•][{_HAN}]{{1,8}})+")
+_DOT_NAME = re.compile(rf"[{_HAN}]{{1,6}}(?:[·・•\-－‐][{_HAN}]{{1,8}})+")
 _ZH_LATIN_NAME = re.compile(rf"{_TOK}(?:\s*\({_TOK}\))?(?:\s+{_TOK}(?:\s*\({_TOK}\))?){{1,3}}")
 
 
@@ -98,19 +98,67 @@ def _jieba():
 _NAME_STOP = re.compile(r"(?:宣布|官宣|辞|离|卸|退|请|已|也|将|于|在|因|被|的|等|和|与|及|则|是|表示|称|日前|近日|今|昨|正式|不再)")
 
 
+def followed_by_trigger(sentence: str, end: int, rules: Rules) -> bool:
+    """Does a departure trigger follow position `end`, past allowed fillers?"""
+    rest = sentence[end:]
+    g = rules.gap.match(rest)
+    after = rest[g.end():] if g else rest
+    return any(t.regex.match(after) for t in rules.triggers)
+
+
 def _name_length(sentence: str, start: int, chars: str, rules: Rules) -> int:
     """How many of the 2-3 characters after a role word are the name: the length after which a
     trigger follows (past allowed fillers), else the part before a function word."""
     for length in (3, 2):
-        if length > len(chars):
-            continue
-        rest = sentence[start + length:]
-        g = rules.gap.match(rest)
-        after = rest[g.end():] if g else rest
-        if any(t.regex.match(after) for t in rules.triggers) and not _NAME_STOP.search(chars[:length]):
+        if length <= len(chars) and not _NAME_STOP.search(chars[:length]) \
+                and followed_by_trigger(sentence, start + length, rules):
             return length
     cut = _NAME_STOP.split(chars)[0]
     return len(cut) if 2 <= len(cut) <= 3 else 0
+
+
+def _extend(sentence: str, start: int, end: int, longest: int, rules: Rules) -> int:
+    """jieba cuts names short (李家|超, 利文斯|顿): extend by up to two characters when a trigger
+    then follows and did not before."""
+    if followed_by_trigger(sentence, end, rules):
+        return end
+    for extra in (1, 2):
+        tail = sentence[end:end + extra]
+        if end - start + extra > longest or len(tail) < extra or not re.fullmatch(rf"[{_HAN}]+", tail) \
+                or _NAME_STOP.search(tail):
+            break
+        if followed_by_trigger(sentence, end + extra, rules):
+            return end + extra
+    return end
+
+
+def guess_name_before(sentence: str, trigger_start: int, rules: Rules) -> tuple[int, int] | None:
+    """A Chinese name no tagger found, right before a trigger: 2-3 characters starting with a family
+    name, after a boundary (punctuation, date, role, 的), with only fillers up to the trigger."""
+    surnames = rules.lexicon["surnames"]
+    not_names = set(rules.lexicon.get("not_names", ()))
+    for length in (3, 2):
+        for start in range(max(0, trigger_start - length - 12), trigger_start - length + 1):
+            name = sentence[start:start + length]
+            if not re.fullmatch(rf"[{_HAN}]+", name) or name[0] not in surnames or name in not_names \
+                    or _NAME_STOP.search(name):
+                continue
+            before = sentence[max(0, start - 8):start]
+            if not (start == 0 or re.search(r"[\s\d,,。;;::、()()「」“”\"的是日天年月前后了]$", before)
+                    or rules.role.search(before[-4:] if before else "") and re.search(rules.role.pattern + "$", before)):
+                continue
+            if rules.gap.fullmatch(sentence[start + length:trigger_start]):
+                return start, start + length
+    translit = rules.lexicon.get("translit_chars", "")
+    for end in range(trigger_start, max(0, trigger_start - 14), -1):
+        if not rules.gap.fullmatch(sentence[end:trigger_start]):
+            continue
+        start = end
+        while start > 0 and sentence[start - 1] in translit and end - start < 6:
+            start -= 1
+        if end - start >= 3 and sentence[start:end] not in not_names:
+            return start, end
+    return None
 
 
 def _org_shaped(word: str, suffixes: tuple[str, ...]) -> bool:
@@ -122,7 +170,7 @@ def dot_names(sentence: str, rules: Rules) -> list[tuple[int, int]]:
     """Spans of `·`-joined transliterated names (拉杰·杰根纳坦), a role or 的/是 before them cut off."""
     out = []
     for m in _DOT_NAME.finditer(sentence):
-        first = m.group(0).split("·")[0]
+        first = re.split(r"[·・•\-－‐]", m.group(0))[0]
         cut = max((r.end() for r in rules.role.finditer(first)), default=0)
         cut = max(cut, first.rfind("的") + 1, first.rfind("是") + 1, first.rfind("、") + 1)
         if m.end() - m.start() - cut >= 3:
@@ -154,6 +202,8 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     for name in sorted(known, key=len, reverse=True):  # names already seen in this article
         for m in re.finditer(re.escape(name), sentence):
             add(m.start(), m.end())
+    for m in re.finditer(rf"[{surnames}]某{{1,2}}", sentence):  # 陈某: a name withheld
+        add(m.start(), m.end())
     for m in _ZH_LATIN_NAME.finditer(sentence):
         low = m.group(0).lower()
         is_org = low in known_orgs or low.split()[-1] in rules.lexicon.get("latin_org_suffixes", ())
@@ -176,6 +226,7 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             continue
         elif w.flag in ("nr", "nrfg", "nrt") and 2 <= len(w.word) <= 4 and re.fullmatch(rf"[{_HAN}]+", w.word):
             if w.flag == "nrt" or w.word[0] in surnames:
+                e = _extend(sentence, s, e, 6 if w.flag == "nrt" else 3, rules)
                 add(s, e, alias=alias_after(e))
         elif w.flag == "nt" or (_org_shaped(w.word, org_suffixes) and re.fullmatch(rf"[{_HAN}]+", w.word)):
             add(s, e, is_org=True)
