@@ -16,10 +16,12 @@ from datetime import date, datetime, timezone
 from monitor.detect import names as nm
 from monitor.detect.patterns import Rules, Trigger, load_rules, org_aliases
 from monitor.detect.segment import paragraphs, sentences
-from monitor.parse.lang import detect_language, to_simplified
+from monitor.parse.lang import detect_language, fold_width, to_simplified
 from monitor.records import Article, Departure
 
 THRESHOLD = 0.5
+# clause boundaries in the folded text: , ; : 、 and a space between two Chinese characters
+_CLAUSE_END = re.compile(r"[,;:\u3001]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 MAX_GAP = 120
 
 _PRON = {"en": re.compile(r"\b(?:he|she)\b", re.I), "zh": re.compile(r"(?:他|她)(?!们)|其")}
@@ -35,6 +37,7 @@ _ITEM = {
     "en": re.compile(r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*[:—-]|(?:first|another|the other|also|one)\b)", re.I),
     "zh": re.compile(r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*[::]|(?:另一位|其中一位|其一|一位是|一位|第[一二三四五六七八九十]位|还有))"),
 }
+_EN_NOT_ORG = {"the", "a", "an", "his", "her", "its", "their", "chief", "president", "chairman"}
 _KIND_WORDS = {"resignation": "resigned", "retirement": "retired", "ouster": "fired", "dismissal": "fired",
                "firing": "fired", "sacking": "fired", "removal": "fired", "departure": "left", "exit": "left",
                "last day": "left"}
@@ -94,7 +97,8 @@ def _units(article: Article, family: str) -> list[_Sentence]:
     paras = ([article.title] if article.title else []) + paragraphs(article.text)
     for pi, para in enumerate(paras):
         for si, sent in enumerate(sentences(para, zh)):
-            out.append(_Sentence(sent, to_simplified(sent) if zh else sent, pi, si == 0))
+            norm = fold_width(to_simplified(sent) if zh else sent)
+            out.append(_Sentence(sent, norm, pi, si == 0))
     return out
 
 
@@ -140,8 +144,10 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
 def _negative(rules: Rules, norm: str, m: re.Match, lang: str) -> str | None:
     start, end = m.start(), m.end()
     near = 60 if lang == "en" else 12
-    clause_start = max((norm.rfind(c, 0, start) for c in ",,;;::"), default=-1) + 1
-    first_comma = min((i for i in (norm.find(c) for c in ",,;;") if i >= 0), default=len(norm))
+    bounds = [b.end() for b in _CLAUSE_END.finditer(norm, 0, start)]
+    clause_start = bounds[-1] if bounds else 0
+    first = _CLAUSE_END.search(norm)
+    first_comma = first.start() if first else len(norm)
     scopes = {
         "left": norm[:start],
         "clause": norm[clause_start:start],
@@ -174,7 +180,7 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
             if len(gap) <= MAX_GAP and rules.gap.fullmatch(gap):
                 return c, "direct"
         if ctx.lang == "zh":
-            guess = nm.guess_name_before(norm, m.start(), rules)
+            guess = nm.guess_name_before(norm, m.start(), rules, ctx.known_orgs)
             if guess:
                 return nm.Mention(guess[0], guess[1], norm[guess[0]:guess[1]]), "direct"
         pron = list(_PRON[ctx.lang].finditer(norm, 0, m.start()))
@@ -272,7 +278,11 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
         aliases.append(person)
         person = full
     if m is not None:
-        org = (org or _real(_org_object(ctx, s, m)) or _org_between(ctx, s, c, m)
+        obj = _real(_org_object(ctx, s, m)) if trig.needs_org_object else None
+        if trig.person == "object" and ctx.lang == "en":  # "Aston Martin sacks chief Andy Palmer"
+            actor = [a for a in ctx.cands(s) if a.end <= m.start() and m.start() - a.end <= 20]
+            obj = obj or (actor[-1].text if actor else None)
+        org = (org or obj or _org_between(ctx, s, c, m)
                or _org_after(ctx, s.norm, m) or _org_near(ctx, s, c))
         when = when or _date(ctx, s.norm)
     else:
@@ -344,6 +354,11 @@ def _org_between(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match) -> str | N
 def _org_after(ctx: _Ctx, norm: str, m: re.Match) -> str | None:
     after = norm[m.end():m.end() + 80]
     if ctx.lang == "en":
+        # "quits as WTO chief", "steps down as Tesla's CFO"
+        as_ = "" if m.group(0).lower().rstrip().endswith(" as") else r"as\s+"  # "quits as" has it
+        o = re.match(r"\s*" + as_ + r"(?:the\s+)?(" + nm.ORG_RX.pattern + r")(?:'s|’s)?\s+(?:" + ctx.rules.role.pattern + ")", after)
+        if o and o.group(1).lower() not in _EN_NOT_ORG:
+            return o.group(1).strip(" .,")
         o = re.match(r"\s*(?:as\s+(?:the\s+)?(?:[a-z\- ]{0,40}?\s+)?(?:of|at)|from|at|with)\s+(?:the\s+)?(" + nm.ORG_RX.pattern + ")", after, re.I)
         return o.group(1).strip(" .,") if o else None
     o = re.match(r"\s*(?:了)?\s*(?:在)?([A-Za-z][\w.&-]*|[\u4e00-\u9fff]{2,10}?)(?=" + ctx.rules.role.pattern + ")", after)

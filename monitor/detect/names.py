@@ -132,7 +132,7 @@ def _extend(sentence: str, start: int, end: int, longest: int, rules: Rules) -> 
     return end
 
 
-def guess_name_before(sentence: str, trigger_start: int, rules: Rules) -> tuple[int, int] | None:
+def guess_name_before(sentence: str, trigger_start: int, rules: Rules, known_orgs: set[str]) -> tuple[int, int] | None:
     """A Chinese name no tagger found, right before a trigger: 2-3 characters starting with a family
     name, after a boundary (punctuation, date, role, 的), with only fillers up to the trigger."""
     surnames = rules.lexicon["surnames"]
@@ -156,7 +156,8 @@ def guess_name_before(sentence: str, trigger_start: int, rules: Rules) -> tuple[
         start = end
         while start > 0 and sentence[start - 1] in translit and end - start < 6:
             start -= 1
-        if end - start >= 3 and sentence[start:end] not in not_names:
+        if end - start >= 3 and sentence[start:end] not in not_names | known_orgs \
+                and not re.search(r"[从在于自到和与]$", sentence[:start]):
             return start, end
     return None
 

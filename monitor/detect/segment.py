@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
-_ZH_END = re.compile(r"(?<=[。!?!?;;])(?![」”』\"’)）])|(?<=[。!?!?;;][」”』\"’)）])")
+_ZH_STOPS = "\u3002!?;\uff01\uff1f\uff1b"  # 。 ! ? ; and their full-width forms
+_ZH_CLOSE = "\u300d\u201d\u300f\"\u2019)\uff09"  # 」 ” 』 " ’ ) ）
+_ZH_END = re.compile(rf"(?<=[{_ZH_STOPS}])(?![{_ZH_CLOSE}])|(?<=[{_ZH_STOPS}][{_ZH_CLOSE}])")
 _EN_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sr|Jr|Inc|Corp|Co|Ltd|No|Gen|Gov|Sen|Rep|Prof|Rev|Hon|Mt|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|[A-Z])\.)$")
 

@@ -19,6 +19,15 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+# Full-width forms (，；：！？（） and full-width letters/digits) -> ASCII, one character for one,
+# so that patterns match either and offsets into the text stay valid.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    return text.translate(_FOLD)
+
+
 def to_simplified(text: str) -> str:
     """Traditional -> Simplified (phrase-aware). Simplified and non-Chinese text pass unchanged."""
     return _t2s().convert(text) if _HAN.search(text) else text

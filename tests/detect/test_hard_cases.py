@@ -1,0 +1,55 @@
+"""Real sentences from the development set (files whose README allows quoting; never DuEE),
+pinning departures and each kind of hard negative, in English, Simplified and Traditional."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.detect import classify
+from monitor.records import Article
+
+DEPARTURES = [
+    # (source id, title, text, person, org fragment)
+    ("zh-hant-web-000014", "飲品商天喔國際再有高層跳船 行政總裁已經辭任",
+     "早前進入清盤程序的天喔國際(1219)再有高層「跳船」，公司公布行政總裁嚴志雄因專注於其他事務及個人事務，已於2018年12月29日辭任。",
+     "嚴志雄", None),
+    ("zh-hant-web-000012", "在任期間總串過不少記者,又十分大口氣的數碼通總裁黎大鈞,日前正式宣佈辭職。", "", "黎大鈞", None),
+    ("zh-hant-web-000030", "超霸氣!張忠謀明年6月裸退 不會接台積電任何職務",
+     "台積電董事長張忠謀宣布將在明年6月退休,退休後將不接任董事,由劉德音接任董事長,魏哲家擔任總裁。", "張忠謀", None),
+    ("en-guardian-01318", "Fund manager Mark Barnett leaves Invesco after investor concern", "", "Mark Barnett", "Invesco"),
+    ("en-guardian-01345", "Roberto Azevêdo quits as WTO chief a year early", "", "Roberto Azevêdo", "WTO"),
+    ("en-guardian-01134", "Aston Martin sacks chief Andy Palmer after shares plunge", "", "Andy Palmer", "Aston Martin"),
+]
+
+NEGATIVES = [
+    # (source id, kind, title, text)
+    ("zh-hant-web-000043", "denial", "媒體報導將接任豐年社長?吳音寧澄清是謠言",
+     "〔記者楊心慧/台北報導〕有媒體報導,財團法人豐年社長汪文豪據傳因幫國民黨籍的雲林斗南鎮長候選人張有擇新書站台被請辭,而空缺將由北農總經理吳音寧補上,吳音寧受訪否認此事。"),
+    ("zh-hant-web-000044", "rumor",
+     "市場近日傳出國票金（2889）旗下國票證券將在15日召開董事會，提案解任國票證券副董事長陳冠如職務，可能是經營權前哨戰開打。", ""),
+    ("zh-hant-death", "death", "快訊/奇美創辦人許文龍辭世享壽96歲", ""),
+    ("en-guardian-00359", "death", "Tony Pidgley obituary", ""),
+    ("en-guardian-00047", "layoff", "More than 1,600 UK jobs at risk at casino firm Genting", ""),
+    ("en-guardian-00224", "appointment", "UK nominates Liam Fox to lead World Trade Organization", ""),
+    ("en-bbc-rumor", "rumor", "Klinsmann issues Lehmann warning",
+     "Germany coach Jurgen Klinsmann has warned goalkeeper Jens Lehmann he may have to quit Arsenal to keep his World Cup dreams alive."),
+    ("en-bbc-death", "death", "Ex-PM Lord Callaghan dies aged 92",
+     "Former Labour prime minister Lord Callaghan has died on the eve of his 93rd birthday."),
+    ("en-bbc-denial", "denial", "Brown's poll campaign move denied",
+     "The government has denied reports that Gordon Brown is preparing to oust Alan Milburn as Labour's election supremo."),
+    ("en-guardian-00018", "unrelated", "British Airways retires iconic Boeing 747 fleet – in pictures", ""),
+]
+
+
+@pytest.mark.parametrize("sid,title,text,person,org", DEPARTURES, ids=[d[0] for d in DEPARTURES])
+def test_departures(sid, title, text, person, org):
+    is_dep, _, deps = classify(Article(title=title, text=text))
+    assert is_dep, sid
+    assert person in [d.person for d in deps], [d.person for d in deps]
+    if org:
+        assert org in [d.org for d in deps if d.person == person]
+
+
+@pytest.mark.parametrize("sid,kind,title,text", NEGATIVES, ids=[f"{n[1]}-{n[0]}" for n in NEGATIVES])
+def test_hard_negatives(sid, kind, title, text):
+    is_dep, _, deps = classify(Article(title=title, text=text))
+    assert not is_dep, (sid, kind, [(d.person, d.pattern) for d in deps])
