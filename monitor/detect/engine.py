@@ -34,7 +34,7 @@ _COORD = {
     "zh": re.compile(r"\s*(?:、|和|与|及|以及|,|,)\s*(?:[\u4e00-\u9fff]{0,8}?)"),
 }
 _ITEM = {
-    "en": re.compile(r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*[:—-]|(?:first|another|the other|also|one)\b)", re.I),
+    "en": re.compile(r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*[:—-]|(?:first|another|the other|also|one)\b|the\s+(?:trio|pair|duo|two|three|four|five|six|executives|officials|directors)\s+(?:are|were|include|included)\b)", re.I),
     "zh": re.compile(r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*[::]|(?:另一位|其中一位|其一|一位是|一位|第[一二三四五六七八九十]位|还有))"),
 }
 _EN_NOT_ORG = {"the", "a", "an", "his", "her", "its", "their", "chief", "president", "chairman"}
@@ -245,7 +245,7 @@ def _collective_before(ctx: _Ctx, norm: str, m: re.Match) -> bool:
     left = norm[max(0, m.start() - 40):m.start()]
     if ctx.lang == "zh":
         return any(re.search(rx, left) for rx in ctx.rules.lexicon.get("collectives", []))
-    return bool(re.search(r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|following|these)\s+(?:\w+\s+){0,2}(?:engineers|employees|executives|staff|researchers|co-?founders|people|members|officials)\b", left, re.I))
+    return bool(re.search(r"\b(?:(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|following|these)\s+(?:\w+\s+){0,2}(?:engineers|employees|executives|staff|researchers|co-?founders|people|members|officials|directors|bosses)|trio|duo|pair)\b", left, re.I))
 
 
 def _enum_item(ctx: _Ctx, s: _Sentence) -> None:
@@ -262,7 +262,9 @@ def _enum_item(ctx: _Ctx, s: _Sentence) -> None:
         return
     trig = enum["trig"]
     d = _date(ctx, s.norm) or enum["date"]
-    _emit(ctx, s, trig, None, persons[0], "list", org=enum["org"], when=d)
+    many = ctx.lang == "en" and re.match(r"\s*the\s+\w+\s+(?:are|were|include|included)\b", s.norm, re.I)
+    for p in persons if many else persons[:1]:
+        _emit(ctx, s, trig, None, p, "list", org=enum["org"], when=d)
 
 
 # ------------------------------------------------------------------ extraction

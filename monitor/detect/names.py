@@ -12,11 +12,12 @@ from monitor.detect.patterns import Rules
 
 _U = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _L = "a-zß-öø-ÿāăąćčďđēėęěğģīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
-_TOK = rf"(?:[{_U}][{_L}]+(?:[-'’][{_U}]?[{_L}]+)*|[{_U}]\.|Mc[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+)"
+_TOK = (rf"(?:(?:Mc|Mac|O['’]|D['’])[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+|(?:[{_U}]\.){{1,3}}\s?[{_U}][{_L}]+"
+        rf"|[{_U}][{_L}]+(?:-[{_U}]?[{_L}]+)*|[{_U}]\.|[{_U}](?=\s+[{_U}][{_L}]))")
 _PARTICLE = r"(?:de|van|von|der|den|da|di|du|le|la|bin|al|el|dos|das)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|QC)"
 NAME_RX = re.compile(
-    rf"{_TOK}(?:\s*\({_TOK}\))?(?:\s+(?:{_TOK}|{_PARTICLE}(?=\s+[{_U}])|{_SUFFIX})(?:\s*\({_TOK}\))?){{0,4}}"
+    rf"{_TOK}(?:\s*\({_TOK}\))?(?:,?\s+(?:{_SUFFIX}(?![{_L}])|{_TOK}|{_PARTICLE}(?=\s+[{_U}]))(?:\s*\({_TOK}\))?){{0,4}}"
 )
 # organisation tokens may be acronyms and carry & . -
 _ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
