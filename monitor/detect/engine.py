@@ -37,6 +37,10 @@ _ITEM = {
     "en": re.compile(r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*[:—-]|(?:first|another|the other|also|one)\b|the\s+(?:trio|pair|duo|two|three|four|five|six|executives|officials|directors)\s+(?:are|were|include|included)\b)", re.I),
     "zh": re.compile(r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*[::]|(?:另一位|其中一位|其一|一位是|一位|第[一二三四五六七八九十]位|还有))"),
 }
+_SUCCESSION = re.compile(
+    r"succe(?:ed|ssor|ssion)|replac|\bnam(?:es|ed|ing)\b|appoint|\belect(?:s|ed)?\b|\bnew\s+(?:\w+\s+)?(?:chairman|president|chief|ceo|"
+    r"governor|captain|head|director|minister|manager|coach|leader)|\bto\s+(?:lead|head|be)\b|restructur|shake-?up|reshuffle|promot|"
+    r"接任|接替|继任|交接|新任|出任|任命", re.I)
 _EN_NOT_ORG = {"the", "a", "an", "his", "her", "its", "their", "chief", "president", "chairman"}
 _KIND_WORDS = {"resignation": "resigned", "retirement": "retired", "ouster": "fired", "dismissal": "fired",
                "firing": "fired", "sacking": "fired", "removal": "fired", "departure": "left", "exit": "left",
@@ -66,6 +70,7 @@ class _Ctx:
     found: list[Departure] = field(default_factory=list)
     prev: list[_Sentence] = field(default_factory=list)
     enum: dict | None = None  # open list of departures said of a group
+    title_signal: bool = False  # the title speaks of a departure or a succession
 
     def cands(self, s: _Sentence) -> list[nm.Mention]:
         if s._cands is None:
@@ -84,6 +89,9 @@ def detect(article: Article) -> list[Departure]:
     ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()))
     units = _units(article, family)
     _prescan_names(ctx, units)
+    if article.title and units:
+        t = units[0].norm
+        ctx.title_signal = bool(_SUCCESSION.search(t)) or any(tr.regex.search(t) for tr in rules.triggers)
     for i, s in enumerate(units):
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
@@ -178,7 +186,8 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
         for c in reversed(before[-3:]):
             gap = norm[c.end:m.start()]
             if len(gap) <= MAX_GAP and rules.gap.fullmatch(gap):
-                return c, "direct"
+                # "Poindexter, who resigned last November, refused to testify": background
+                return c, "relative" if ctx.lang == "en" and re.search(r"\bwho\b", gap, re.I) else "direct"
         if ctx.lang == "zh":
             guess = nm.guess_name_before(norm, m.start(), rules, ctx.known_orgs)
             if guess:
@@ -293,7 +302,8 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
     if trig.kind_from_word and m is not None:
         word = m.group(0).lower()
         kind = next((k for w, k in _KIND_WORDS.items() if w in word), kind)
-    conf = trig.confidence * {"direct": 1.0, "pronoun": 0.9, "speaker": 0.95, "list": 0.85}[how]
+    relative = 0.9 if ctx.title_signal else 0.5  # background unless the title is about it
+    conf = trig.confidence * {"direct": 1.0, "pronoun": 0.9, "speaker": 0.95, "list": 0.85, "relative": relative}[how]
     if org is None:
         conf *= 0.95
     if s.para == 0:
@@ -318,7 +328,8 @@ def _org_object(ctx: _Ctx, s: _Sentence, m: re.Match) -> str | None:
         if not o:
             return _NO_OBJECT
         text = o.group(0).strip(" .,'’")
-        if text.lower() in set(lex.get("places", ())) or text.lower() in set(lex["not_names"]) - ctx.known_orgs:
+        first = text.split()[0].lower()
+        if text.lower() in set(lex.get("places", ())) or {text.lower(), first} & (set(lex["not_names"]) - ctx.known_orgs):
             return _NO_OBJECT
         return text
     stripped = after.lstrip(" 了")
@@ -334,7 +345,8 @@ def _org_object(ctx: _Ctx, s: _Sentence, m: re.Match) -> str | None:
         return o.group(0)
     # any other noun phrase up to the clause's end or next verb: 离开魅族, 退出德云社
     o = re.match(r"([\u4e00-\u9fff]{2,10}?)(?=$|[\s,,。;;!?!?、::)）」”]|后|之后|以后|前|时|的|并|而|去|加盟|加入|转投|投奔|创业|，)", stripped)
-    if o and not set(lex.get("not_orgs", ())) & {o.group(1), o.group(1)[-2:]}:
+    if o and not set(lex.get("not_orgs", ())) & {o.group(1), o.group(1)[-2:]} \
+            and not o.group(1).endswith(tuple(lex.get("not_org_suffixes", ()))):
         return o.group(1)
     return _NO_OBJECT
 

@@ -17,7 +17,7 @@ _TOK = (rf"(?:(?:Mc|Mac|O['’]|D['’])[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+
 _PARTICLE = r"(?:de|van|von|der|den|da|di|du|le|la|bin|al|el|dos|das)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|QC)"
 NAME_RX = re.compile(
-    rf"{_TOK}(?:\s*\({_TOK}\))?(?:,?\s+(?:{_SUFFIX}(?![{_L}])|{_TOK}|{_PARTICLE}(?=\s+[{_U}]))(?:\s*\({_TOK}\))?){{0,4}}"
+    rf"(?<![\w.]){_TOK}(?:\s*\({_TOK}\))?(?:,?\s+(?:{_SUFFIX}(?![{_L}])|{_TOK}|{_PARTICLE}(?=\s+[{_U}]))(?:\s*\({_TOK}\))?){{0,4}}"
 )
 # organisation tokens may be acronyms and carry & . -
 _ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
@@ -63,7 +63,7 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         start = sentence.index(toks[0], start)
         text = " ".join(toks)
         low = _lower_tokens(text)
-        if low[-1] in suffixes or text.lower() in known_orgs:
+        if low[-1] in suffixes or text.lower() in known_orgs or low[0] in known_orgs:
             out.append(Mention(start, start + len(text), text, is_org=True))
             continue
         if all(t in not_names for t in low):
@@ -142,7 +142,7 @@ def guess_name_before(sentence: str, trigger_start: int, rules: Rules, known_org
         for start in range(max(0, trigger_start - length - 12), trigger_start - length + 1):
             name = sentence[start:start + length]
             if not re.fullmatch(rf"[{_HAN}]+", name) or name[0] not in surnames or name in not_names \
-                    or _NAME_STOP.search(name):
+                    or _NAME_STOP.search(name) or name.endswith(tuple(rules.lexicon.get("not_name_suffixes", ()))):
                 continue
             before = sentence[max(0, start - 8):start]
             if not (start == 0 or re.search(r"[\s\d,,。;;::、()()「」“”\"的是日天年月前后了]$", before)
