@@ -119,10 +119,12 @@ def _name_length(sentence: str, start: int, chars: str, rules: Rules) -> int:
 
 
 def _extend(sentence: str, start: int, end: int, longest: int, rules: Rules) -> int:
-    """jieba cuts names short (李家|超, 利文斯|顿): extend by up to two characters when a trigger
-    then follows and did not before."""
+    """jieba cuts names short (李家|超, 利文斯|顿) or long (于良辞|任): move the end by up to two
+    characters when a trigger then follows and did not before."""
     if followed_by_trigger(sentence, end, rules):
         return end
+    if end - start == 3 and followed_by_trigger(sentence, end - 1, rules):
+        return end - 1
     for extra in (1, 2):
         tail = sentence[end:end + extra]
         if end - start + extra > longest or len(tail) < extra or not re.fullmatch(rf"[{_HAN}]+", tail) \
@@ -175,8 +177,13 @@ def dot_names(sentence: str, rules: Rules) -> list[tuple[int, int]]:
         first = re.split(r"[·・•\-－‐]", m.group(0))[0]
         cut = max((r.end() for r in rules.role.finditer(first)), default=0)
         cut = max(cut, first.rfind("的") + 1, first.rfind("是") + 1, first.rfind("、") + 1)
-        if m.end() - m.start() - cut >= 3:
-            out.append((m.start() + cut, m.end()))
+        end = m.end()
+        last = re.split(r"[·・•\-－‐]", m.group(0))[-1]
+        if not followed_by_trigger(sentence, end, rules):
+            fits = [k for k in range(len(last) - 1, 0, -1) if followed_by_trigger(sentence, end - len(last) + k, rules)]
+            end = end - len(last) + (fits[0] if fits else len(_NAME_STOP.split(last)[0]) or len(last))
+        if end - m.start() - cut >= 3:
+            out.append((m.start() + cut, end))
     return out
 
 
@@ -228,7 +235,8 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             continue
         elif w.flag in ("nr", "nrfg", "nrt") and 2 <= len(w.word) <= 4 and re.fullmatch(rf"[{_HAN}]+", w.word):
             if w.flag == "nrt" or w.word[0] in surnames:
-                e = _extend(sentence, s, e, 6 if w.flag == "nrt" else 3, rules)
+                foreign = w.flag == "nrt" or all(ch in lex.get("translit_chars", "") for ch in w.word)
+                e = _extend(sentence, s, e, 6 if foreign else 3, rules)
                 add(s, e, alias=alias_after(e))
         elif w.flag == "nt" or (_org_shaped(w.word, org_suffixes) and re.fullmatch(rf"[{_HAN}]+", w.word)):
             add(s, e, is_org=True)
