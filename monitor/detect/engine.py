@@ -25,9 +25,10 @@ _CLAUSE_END = re.compile(r"[,;:\u3001]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]
 MAX_GAP = 120
 
 _PRON = {"en": re.compile(r"\b(?:he|she)\b", re.I), "zh": re.compile(r"(?:他|她)(?!们)|其")}
+_FIRST_PERSON = {"en": re.compile(r"\bI\b"), "zh": re.compile(r"我(?!们)")}
 _SPEECH = {
     "en": re.compile(r"\b(?:wrote|writes|said|says|posted|tweeted|announced|told|added|explained)\b|[:]\s*[\"“']?|[\"“]", re.I),
-    "zh": re.compile(r"写道|表示|说|称|发文|发帖|宣布|透露|[::]|[「“\"]"),
+    "zh": re.compile(r"写道|表示|说|称|发文|发帖|宣布|透露|声明|[:]|[「“\"\u300c\u201c]"),
 }
 _COORD = {
     "en": re.compile(r"\s*(?:,\s*[^,;]{0,80}?)?\s*(?:,|and|&)\s*(?:[a-z\-]+\s+){0,5}", re.I),
@@ -192,6 +193,16 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
             guess = nm.guess_name_before(norm, m.start(), rules, ctx.known_orgs)
             if guess:
                 return nm.Mention(guess[0], guess[1], norm[guess[0]:guess[1]]), "direct"
+        me = list(_FIRST_PERSON[ctx.lang].finditer(norm, 0, m.start()))
+        if me and rules.gap.fullmatch(norm[me[-1].end():m.start()]):  # 恩里克声明:我已决定辞职
+            speaker = _speaker(ctx, s, persons, me[-1].start())
+            if speaker:
+                return speaker, "speaker"
+        if ctx.lang == "zh":  # 即将离任的欧洲央行行长德拉吉: the person after "trigger 的 … role"
+            for c in [c for c in persons if c.start >= m.end()][:1]:
+                between = norm[m.end():c.start]
+                if re.fullmatch(r"的[^,;:!?。]{0,24}", between) and re.search(rules.role.pattern + r"$", between):
+                    return c, "direct"
         pron = list(_PRON[ctx.lang].finditer(norm, 0, m.start()))
         if pron:
             p = pron[-1]
@@ -218,12 +229,22 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
             if 0 <= m.start() - c.end <= 2:
                 return c, "direct"
         return None
-    # speaker: the person whose words (a quote, or "Name: ...") contain the trigger
-    before = [c for c in persons if c.end <= m.start()]
+    speaker = _speaker(ctx, s, persons, m.start())
+    return (speaker, "speaker") if speaker else None
+
+
+def _speaker(ctx: _Ctx, s: _Sentence, persons: list[nm.Mention], pos: int) -> nm.Mention | None:
+    """The person whose words (a quote, or "Name: ...") stand at `pos`. When a pronoun says who
+    speaks ("…包括 Grok Imagine,他写道:「我…」"), that is the sentence's subject."""
+    before = [c for c in persons if c.end <= pos]
     for c in reversed(before[-2:]):
-        between = norm[c.end:m.start()]
-        if _SPEECH[ctx.lang].search(between) and not any(o.start >= c.end and o.end <= m.start() for o in persons):
-            return c, "speaker"
+        between = s.norm[c.end:pos]
+        speech = _SPEECH[ctx.lang].search(between)
+        if not speech or any(o.start >= c.end and o.end <= pos for o in persons):
+            continue
+        if _PRON[ctx.lang].search(between[:speech.start()]):
+            return before[0]
+        return c
     return None
 
 

@@ -24,7 +24,7 @@ _ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
 ORG_RX = re.compile(rf"{_ORG_TOK}(?:\s+(?:{_ORG_TOK}|of|and|&|for|de|du)(?=\s+[{_U}0-9]|$|\b))*")
 
 _HAN = "\u4e00-\u9fff\u3400-\u4dbf"
-_DOT_NAME = re.compile(rf"[{_HAN}]{{1,6}}(?:[·・•\-－‐][{_HAN}]{{1,8}})+")
+_DOT_NAME = re.compile(rf"[{_HAN}]{{1,6}}(?:[·・•⋅‧･\-－‐][{_HAN}]{{1,8}})+")
 _ZH_LATIN_NAME = re.compile(rf"{_TOK}(?:\s*\({_TOK}\))?(?:\s+{_TOK}(?:\s*\({_TOK}\))?){{1,3}}")
 
 
@@ -140,7 +140,7 @@ def guess_name_before(sentence: str, trigger_start: int, rules: Rules, known_org
     name, after a boundary (punctuation, date, role, 的), with only fillers up to the trigger."""
     surnames = rules.lexicon["surnames"]
     not_names = set(rules.lexicon.get("not_names", ()))
-    for length in (3, 2):
+    for length in (3, 2, 4):
         for start in range(max(0, trigger_start - length - 12), trigger_start - length + 1):
             name = sentence[start:start + length]
             if not re.fullmatch(rf"[{_HAN}]+", name) or name[0] not in surnames or name in not_names \
@@ -174,11 +174,11 @@ def dot_names(sentence: str, rules: Rules) -> list[tuple[int, int]]:
     """Spans of `·`-joined transliterated names (拉杰·杰根纳坦), a role or 的/是 before them cut off."""
     out = []
     for m in _DOT_NAME.finditer(sentence):
-        first = re.split(r"[·・•\-－‐]", m.group(0))[0]
+        first = re.split(r"[·・•⋅‧･\-－‐]", m.group(0))[0]
         cut = max((r.end() for r in rules.role.finditer(first)), default=0)
         cut = max(cut, first.rfind("的") + 1, first.rfind("是") + 1, first.rfind("、") + 1)
         end = m.end()
-        last = re.split(r"[·・•\-－‐]", m.group(0))[-1]
+        last = re.split(r"[·・•⋅‧･\-－‐]", m.group(0))[-1]
         if not followed_by_trigger(sentence, end, rules):
             fits = [k for k in range(len(last) - 1, 0, -1) if followed_by_trigger(sentence, end - len(last) + k, rules)]
             end = end - len(last) + (fits[0] if fits else len(_NAME_STOP.split(last)[0]) or len(last))
@@ -236,7 +236,7 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         elif w.flag in ("nr", "nrfg", "nrt") and 2 <= len(w.word) <= 4 and re.fullmatch(rf"[{_HAN}]+", w.word):
             if w.flag == "nrt" or w.word[0] in surnames:
                 foreign = w.flag == "nrt" or all(ch in lex.get("translit_chars", "") for ch in w.word)
-                e = _extend(sentence, s, e, 6 if foreign else 3, rules)
+                e = _extend(sentence, s, e, 6 if foreign else 4, rules)
                 add(s, e, alias=alias_after(e))
         elif w.flag == "nt" or (_org_shaped(w.word, org_suffixes) and re.fullmatch(rf"[{_HAN}]+", w.word)):
             add(s, e, is_org=True)
