@@ -365,9 +365,10 @@ def _org_object(ctx: _Ctx, s: _Sentence, m: re.Match) -> str | None:
     if o:
         return o.group(0)
     # any other noun phrase up to the clause's end or next verb: 离开魅族, 退出德云社
-    o = re.match(r"([\u4e00-\u9fff]{2,10}?)(?=$|[\s,,。;;!?!?、::)）」”]|后|之后|以后|前|时|的|并|而|去|加盟|加入|转投|投奔|创业|，)", stripped)
+    o = re.match(r"([\u4e00-\u9fff]{2,8}?)(?=$|[\s,,。;;!?!?、::)）」”]|后|之后|以后|前|时|的|并|而|去|加盟|加入|转投|投奔|创业|，)", stripped)
+    bad_ends = tuple(lex.get("not_org_suffixes", ()))
     if o and not set(lex.get("not_orgs", ())) & {o.group(1), o.group(1)[-2:]} \
-            and not o.group(1).endswith(tuple(lex.get("not_org_suffixes", ()))):
+            and not any(o.group(1)[:k].endswith(bad_ends) for k in range(2, len(o.group(1)) + 1)):
         return o.group(1)
     return _NO_OBJECT
 

@@ -144,6 +144,7 @@ def guess_name_before(sentence: str, trigger_start: int, rules: Rules, known_org
         for start in range(max(0, trigger_start - length - 12), trigger_start - length + 1):
             name = sentence[start:start + length]
             if not re.fullmatch(rf"[{_HAN}]+", name) or name[0] not in surnames or name in not_names \
+                    or name.lower() in known_orgs or _org_shaped(name, tuple(rules.lexicon["org_suffixes"])) \
                     or _NAME_STOP.search(name) or name.endswith(tuple(rules.lexicon.get("not_name_suffixes", ()))):
                 continue
             before = sentence[max(0, start - 8):start]
