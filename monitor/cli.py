@@ -213,6 +213,29 @@ def eval_cmd(
             print(json.dumps(e, ensure_ascii=False, default=str))
 
 
+@app.command()
+def learn(
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files (../shared/eval-dev format).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the proposals here (YAML) instead of stdout.")] = None,
+    min_support: Annotated[int, typer.Option(help="A phrase must be in at least this many items.")] = 3,
+    top: Annotated[int, typer.Option(help="At most this many trigger proposals per language.")] = 20,
+) -> None:
+    """Propose new trigger phrases and negative cues from labelled examples, for review.
+
+    Example: monitor learn my-labelled.jsonl --out proposals.yaml
+    """
+    from monitor.detect.evaluate import read_jsonl
+    from monitor.detect.learn import collect, propose, render
+
+    text = render(propose(collect(read_jsonl([str(f) for f in files])), min_support=min_support, top=top),
+                  [str(f) for f in files])
+    if out:
+        out.write_text(text, "utf-8")
+        err.print(f"proposals written to {out}")
+    else:
+        print(text, end="")
+
+
 @alerts_app.command("send")
 def alerts_send(ctx: typer.Context) -> None:
     """Deliver every alert that is due (pending, or failed and past its retry time).
