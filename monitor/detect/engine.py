@@ -311,8 +311,9 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
         person = full
     if m is not None:
         obj = _real(_org_object(ctx, s, m)) if trig.needs_org_object else None
-        if trig.person == "object" and ctx.lang == "en":  # "Aston Martin sacks chief Andy Palmer"
-            actor = [a for a in ctx.cands(s) if a.end <= m.start() and m.start() - a.end <= 20]
+        if trig.person == "object":  # "Aston Martin sacks chief Andy Palmer", "北京国安…换掉施密特"
+            actor = [a for a in ctx.cands(s) if a.end <= m.start() and m.start() - a.end <= 20
+                     and (ctx.lang == "en" or a.is_org)]
             obj = obj or (actor[-1].text if actor else None)
         org = (org or obj or _org_between(ctx, s, c, m)
                or _org_after(ctx, s.norm, m) or _org_near(ctx, s, c))
@@ -395,8 +396,8 @@ def _org_after(ctx: _Ctx, norm: str, m: re.Match) -> str | None:
         o = re.match(r"\s*" + as_ + r"(?:the\s+)?(" + nm.ORG_RX.pattern + r")(?:'s|’s)?\s+(?:" + ctx.rules.role.pattern + ")", after)
         if o and o.group(1).lower() not in _EN_NOT_ORG:
             return o.group(1).strip(" .,")
-        o = re.match(r"\s*(?:as\s+(?:the\s+)?(?:[a-z\- ]{0,40}?\s+)?(?:of|at)|from|at|with)\s+(?:the\s+)?(" + nm.ORG_RX.pattern + ")", after, re.I)
-        return o.group(1).strip(" .,") if o else None
+        o = re.match(r"\s*(?i:as\s+(?:the\s+)?(?:[a-z\- ]{0,40}?\s+)?(?:of|at)|from|at|with)\s+(?i:the\s+|its\s+)?(" + nm.ORG_RX.pattern + ")", after)
+        return o.group(1).strip(" .,") if o and o.group(1).split()[0].lower() not in _EN_NOT_ORG else None
     o = re.match(r"\s*(?:了)?\s*(?:在)?([A-Za-z][\w.&-]*|[\u4e00-\u9fff]{2,10}?)(?=" + ctx.rules.role.pattern + ")", after)
     if o and not ctx.rules.role.fullmatch(o.group(1)):
         return o.group(1)
@@ -404,6 +405,25 @@ def _org_after(ctx: _Ctx, norm: str, m: re.Match) -> str | None:
 
 
 def _org_near(ctx: _Ctx, s: _Sentence, c: nm.Mention) -> str | None:
+    norm = s.norm
+    role_rx = ctx.rules.role.pattern
+    if ctx.lang == "en":
+        # "Johnston Press chief Ashley Highfield", "Jaguar Land Rover's Ralf Speth"
+        for o in reversed([o for o in ctx.cands(s) if o.end <= c.start and o is not c]):
+            if re.fullmatch(r"(?:['’]s)?\s+(?:(?:" + role_rx + r"|and|of|the)\s+)*", norm[o.end:c.start], re.I):
+                return o.text
+            break
+        # "MidCon Corp, a subsidiary of Occidental Petroleum Corp, said William C. Terpstra ..."
+        said = re.match(r"\s*(?:The\s+)?(" + nm.ORG_RX.pattern + r")(?:\s*<[^>]*>)?\s*(?:,[^,]{0,90},\s*)?(?:said|says|announced|reported)\b", norm)
+        if said and said.end() <= c.start and said.group(1).lower() not in _EN_NOT_ORG:
+            return said.group(1)
+    else:
+        # 茅台电商公司原董事长聂永, 台积电董事长张忠谋: the words before the role chain
+        pre = re.search(r"([A-Za-z][\w.&\-]*|[\u4e00-\u9fff]{2,10})\s*(?:的)?\s*(?:原|前|现任|时任|新任)?\s*(?:" + role_rx + r")(?:[兼、和及与/]?(?:" + role_rx + r"))*\s*$", norm[max(0, c.start - 30):c.start])
+        if pre:
+            org = re.split(r"[的是在从与和及、]|公布|宣布|表示|称|据|由", pre.group(1))[-1]
+            if len(org) >= 2 and not ctx.rules.role.fullmatch(org):
+                return org
     orgs = [o for o in ctx.cands(s) if o.is_org and o.end <= c.start and c.start - o.end <= 60]
     known = [o for o in orgs if o.text.lower() in ctx.known_orgs]
     if known or orgs:

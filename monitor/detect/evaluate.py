@@ -98,7 +98,11 @@ def evaluate(rows: Iterable[dict]) -> Report:
                 rep.person[0] += int(match is not None)
                 if g.get("org"):
                     rep.org[1] += 1
-                    rep.org[0] += int(match is not None and _same_org(match.org, g.get("org")))
+                    ok = match is not None and _same_org(match.org, g.get("org"))
+                    rep.org[0] += int(ok)
+                    if match is not None and not ok:
+                        rep.errors.append({"id": row.get("id"), "error": "wrong org", "gold": g["org"],
+                                           "got": match.org, "person": match.person, "title": row.get("title", "")[:120]})
                 if match is None:
                     rep.errors.append({"id": row.get("id"), "error": "wrong person", "gold": g["person"],
                                        "got": [d.person for d in deps], "title": row.get("title", "")[:120]})
