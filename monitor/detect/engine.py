@@ -418,12 +418,9 @@ def _org_near(ctx: _Ctx, s: _Sentence, c: nm.Mention) -> str | None:
         if said and said.end() <= c.start and said.group(1).lower() not in _EN_NOT_ORG:
             return said.group(1)
     else:
-        # 茅台电商公司原董事长聂永, 台积电董事长张忠谋: the words before the role chain
-        pre = re.search(r"([A-Za-z][\w.&\-]*|[\u4e00-\u9fff]{2,10})\s*(?:的)?\s*(?:原|前|现任|时任|新任)?\s*(?:" + role_rx + r")(?:[兼、和及与/]?(?:" + role_rx + r"))*\s*$", norm[max(0, c.start - 30):c.start])
-        if pre:
-            org = re.split(r"[的是在从与和及、]|公布|宣布|表示|称|据|由", pre.group(1))[-1]
-            if len(org) >= 2 and not ctx.rules.role.fullmatch(org):
-                return org
+        org = _zh_org_before_roles(ctx, norm[max(0, c.start - 40):c.start]) or _zh_company(norm, c.start)
+        if org:
+            return org
     orgs = [o for o in ctx.cands(s) if o.is_org and o.end <= c.start and c.start - o.end <= 60]
     known = [o for o in orgs if o.text.lower() in ctx.known_orgs]
     if known or orgs:
@@ -431,6 +428,56 @@ def _org_near(ctx: _Ctx, s: _Sentence, c: nm.Mention) -> str | None:
     gap_from = re.search(r"从\s*([^,,。;;的]{1,20}?)\s*(?:正式|已|已经)?\s*(?:离职|辞职|退休|离开|卸任|离任)", s.norm[c.end:])
     if ctx.lang == "zh" and gap_from:
         return gap_from.group(1).strip()
+    return None
+
+
+_ZH_GENERIC_ORG = {"公司", "集团", "董事会", "该公司", "本公司", "其公司", "监事会", "股东大会"}
+_ZH_NOT_ORG_WORDS = re.compile(r"收到|提交|递交|发布|公告|公布|宣布|表示|消息|声明|报道|透露|称|讯|^[日月年]")
+_ZH_LEAD = re.compile(r"近日|今日|日前|昨日|今天|昨天|消息|讯|网|报道|公告|获悉|据悉|[\d月日年,:\s]")
+_STOCK_CODE = re.compile(r"\((?:\d{4,6}|[A-Z]{2,6})(?:\.[A-Z]{2})?(?:-HK)?\)")
+
+
+def _zh_org_before_roles(ctx: _Ctx, window: str) -> str | None:
+    """茅台电商公司原董事长聂永, 石化机械公司董事、总经理张三: the words before the chain of roles
+    that ends right before the person."""
+    roles = list(ctx.rules.role.finditer(window))
+    if not roles or window[roles[-1].end():].strip():
+        return None
+    start = roles[-1].start()
+    for r in reversed(roles[:-1]):
+        if re.fullmatch(r"[兼、和及与/\s]*", window[r.end():start]):
+            start = r.start()
+        else:
+            break
+    if re.search(r"(?:负责|主管|分管|掌管|领导)[^,;。]{0,20}的\s*$", window[:start]):
+        return None  # 负责AI Infra的副总裁: a responsibility, not an organisation
+    pre = re.sub(r"(?:的|原|前|现任|时任|新任|\s)+$", "", window[:start])
+    pre = _STOCK_CODE.sub("", pre)
+    run = re.search(r"([A-Za-z][\w.&\-]*|[\u4e00-\u9fff]{2,12})$", pre)
+    if not run:
+        return None
+    org = re.split(r"[的是在从与和及、]|收到|公布|宣布|表示|称|据|由", run.group(1))[-1]
+    org = _ZH_LEAD.split(org)[-1] if _ZH_LEAD.search(org) else org
+    if len(org) < 2 or org in _ZH_GENERIC_ORG or ctx.rules.role.fullmatch(org) or _ZH_NOT_ORG_WORDS.search(org):
+        return None
+    return org
+
+
+def _zh_company(norm: str, before: int) -> str | None:
+    """The company a filing is about: the name before a stock code (南京聚隆(300644)) or before a
+    leading colon (石化机械:董事长袁建强辞职)."""
+    found = None
+    for m in _STOCK_CODE.finditer(norm, 0, before):
+        run = re.search(r"([A-Za-z\u4e00-\u9fff]{2,16})$", norm[:m.start()])
+        if run:
+            name = _ZH_LEAD.split(run.group(1))[-1]
+            if len(name) >= 2 and not _ZH_NOT_ORG_WORDS.search(name):
+                found = name
+    if found:
+        return found
+    lead = re.match(r"\s*[【\[]?([A-Za-z\u4e00-\u9fff]{2,10})\s*:", norm)
+    if lead and lead.end() <= before and not _ZH_NOT_ORG_WORDS.search(lead.group(1)):
+        return lead.group(1)
     return None
 
 
