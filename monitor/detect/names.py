@@ -17,7 +17,7 @@ _TOK = (rf"(?:(?:Mc|Mac|O['’]|D['’])[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+
 _PARTICLE = r"(?:de|van|von|der|den|da|di|du|le|la|bin|al|el|dos|das)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|QC)"
 NAME_RX = re.compile(
-    rf"(?<![\w.]){_TOK}(?:\s*\({_TOK}\))?(?:,?\s+(?:{_SUFFIX}(?![{_L}])|{_TOK}|{_PARTICLE}(?=\s+[{_U}]))(?:\s*\({_TOK}\))?){{0,4}}"
+    rf"(?<![\w.]){_TOK}(?:\s*\({_TOK}\))?(?:(?:,?\s+{_SUFFIX}(?![{_L}])|\s+(?:{_TOK}|{_PARTICLE}(?=\s+[{_U}])))(?:\s*\({_TOK}\))?){{0,4}}"
 )
 # organisation tokens may be acronyms and carry & . -
 _ORG_TOK = rf"(?:[{_U}0-9][\w&.\-’']*|[a-z][A-Z][\w]*)"
@@ -37,6 +37,11 @@ class Mention:
     alias: str | None = None  # "(Raj Jegannathan)" after a Chinese name
 
 
+_HEADLINE_WORDS = {"out", "up", "down", "off", "back", "in", "at", "as", "to", "of", "for", "on", "from", "with",
+                   "after", "over", "amid", "and", "or", "the", "says", "said", "quits", "resigns", "leaves",
+                   "exits", "steps", "retires", "departs", "named", "names", "is", "was", "will", "to", "joins"}
+
+
 def _lower_tokens(s: str) -> list[str]:
     return [t.strip(".").lower() for t in re.split(r"\s+", s) if t]
 
@@ -53,6 +58,11 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     for m in NAME_RX.finditer(sentence):
         text, start = m.group(0), m.start()
         toks = text.split()
+        # title case: "Chris Lattner Out at Tesla" — a function word ends the name
+        cut = next((i for i, t in enumerate(toks) if i and t.lower() in _HEADLINE_WORDS), None)
+        if cut is not None:
+            toks = toks[:cut]
+            text = " ".join(toks)
         honorific = False
         while toks and toks[0].strip(".").lower() in titles:
             honorific = honorific or toks[0].strip(".").lower() in honor
@@ -71,7 +81,8 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
                 out.append(Mention(start, start + len(text), text, is_org=True))
             continue
         real = [t for t in low if t not in (_PARTICLE,) and len(t) > 1]
-        if len(toks) >= 2 and len(real) >= 2 and not any(t in not_names for t in low[-1:]):
+        initials = re.fullmatch(rf"(?:[{_U}]\.){{1,3}}\s?[{_U}][{_L}]+", text)  # J.R.Moman
+        if (len(toks) >= 2 and len(real) >= 2 and not any(t in not_names for t in low[-1:])) or initials:
             out.append(Mention(start, start + len(text), text))
         elif len(toks) == 1 and (honorific or text in known):
             out.append(Mention(start, start + len(text), text))

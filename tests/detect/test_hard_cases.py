@@ -18,6 +18,13 @@ DEPARTURES = [
     ("en-guardian-01318", "Fund manager Mark Barnett leaves Invesco after investor concern", "", "Mark Barnett", "Invesco"),
     ("en-guardian-01345", "Roberto Azevêdo quits as WTO chief a year early", "", "Roberto Azevêdo", "WTO"),
     ("en-guardian-01134", "Aston Martin sacks chief Andy Palmer after shares plunge", "", "Andy Palmer", "Aston Martin"),
+    ("en-feed-json-daringfireball-v1-027", "Chris Lattner Out at Tesla", "", "Chris Lattner", "Tesla"),
+    ("en-guardian-15140", "Johnston Press chief Ashley Highfield quits after seven years", "", "Ashley Highfield", "Johnston Press"),
+    ("en-guardian-03489", "Jaguar Land Rover's Ralf Speth to quit as £1.1bn cuts announced", "", "Ralf Speth", "Jaguar Land Rover"),
+    ("en-reuters-01004", "OCCIDENTAL <OXY> OFFICIAL RESIGNS",
+     "MidCon Corp, a subsidiary of Occidental Petroleum Corp <OXY>, said William C. Terpstra has resigned as "
+     "president and chief operating officer and his reponsibilities will be assumed by MidCon chairman O.C. Davis.",
+     "William C. Terpstra", "MidCon Corp"),
 ]
 
 NEGATIVES = [
@@ -37,6 +44,11 @@ NEGATIVES = [
     ("en-bbc-denial", "denial", "Brown's poll campaign move denied",
      "The government has denied reports that Gordon Brown is preparing to oust Alan Milburn as Labour's election supremo."),
     ("en-guardian-00018", "unrelated", "British Airways retires iconic Boeing 747 fleet – in pictures", ""),
+    ("en-guardian-12697", "rumor", "Alibaba co-founder Jack Ma to retire, say reports", ""),
+    ("en-cnbc-00190", "unrelated", "Warren Buffett's exit from airline stocks is a wake-up call for index investors, Jim Cramer says", ""),
+    ("en-reuters-03112", "unrelated", "PAPER SAYS POINDEXTER MAY LINK REAGAN TO FUNDS",
+     "The paper said yesterday that John Poindexter, who resigned last November when the illegal transfer of up "
+     "to 20 mln dlrs was disclosed, knew of the diversion."),
 ]
 
 
