@@ -24,6 +24,8 @@ app = typer.Typer(help="Watch news and feeds; alert when a named person leaves a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 alerts_app = typer.Typer(help="The alert outbox: send what is due, see what is pending.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+watchers_app = typer.Typer(help="The feeds `monitor run` polls: health, OPML import.", no_args_is_help=True)
+app.add_typer(watchers_app, name="watchers")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -211,6 +213,98 @@ def eval_cmd(
     if errors:
         for e in rep.errors:
             print(json.dumps(e, ensure_ascii=False, default=str))
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
+) -> None:
+    """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
+
+    Example: monitor run            (or, from cron: monitor run --once)
+    """
+    import asyncio
+
+    from monitor.config import load_config
+    from monitor.daemon import Daemon, poll_once
+
+    engine = _engine(ctx)
+    try:
+        config = load_config(ctx.obj["config"], required=True)
+    except ConfigError as e:
+        err.print("[red]error in configuration:[/]")
+        err.print(str(e), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if not config.watchers:
+        err.print(f"no watchers in {ctx.obj['config']}: add some (see README) or import an OPML file")
+        raise typer.Exit(2)
+    if once:
+        outcomes = asyncio.run(poll_once(engine, config))
+        out = Console(soft_wrap=True)
+        for o in outcomes:
+            extra = f"{o.new_entries} new of {o.entries}, {o.new_events} new events" if o.status == "new" else (o.error or "")
+            out.print(f"{o.watcher}: {o.status} {extra}", markup=False, highlight=False)
+        failed = sum(o.status == "failed" for o in outcomes)
+        out.print(f"watchers: {len(outcomes)}   failed: {failed}   new events: {sum(o.new_events for o in outcomes)}")
+        return
+    logging.getLogger().setLevel(logging.INFO)
+    err.print(f"monitor: watching {len(config.watchers)} feeds from {ctx.obj['config']} (Ctrl-C to stop)")
+    asyncio.run(Daemon(engine, ctx.obj["config"]).run())
+
+
+@watchers_app.command("status")
+def watchers_status(
+    ctx: typer.Context,
+    format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table,
+) -> None:
+    """Health of every watcher: last success, last error, failures in a row, next check.
+
+    Example: monitor watchers status --format json
+    """
+    from monitor.config import load_config
+    from monitor.daemon import watcher_status
+
+    try:
+        config = load_config(ctx.obj["config"])
+    except ConfigError as e:
+        err.print(str(e), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    rows = watcher_status(_engine(ctx), config)
+    if format is Fmt.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    t = Table(title=f"{len(rows)} watchers")
+    for col in ("name", "last success", "failures", "last error", "next check", "items"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"] + ("" if r["configured"] else " (removed)"), r["last_success"] or "never",
+                  str(r["consecutive_failures"]), (r["last_error"] or "")[:80], r["next_check"] or "", str(r["items_seen"]))
+    Console().print(t)
+
+
+@watchers_app.command("import")
+def watchers_import(
+    ctx: typer.Context,
+    opml: Annotated[Path, typer.Argument(help="An OPML subscription list exported from a feed reader.")],
+    interval: Annotated[str, typer.Option(help="Polling interval for the imported feeds.")] = "30m",
+) -> None:
+    """Add the feeds of an OPML file to watchers.yaml (feeds already watched are skipped).
+
+    Example: monitor watchers import subscriptions.opml --interval 1h
+    """
+    from monitor.config import append_watchers, load_config, read_opml
+
+    path = Path(ctx.obj["config"])
+    try:
+        existing = load_config(path)
+        new = read_opml(opml.read_bytes(), interval=interval)
+    except (ConfigError, OSError) as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
+    added = append_watchers(path, new, existing)
+    load_config(path, required=True)  # what we wrote must read back
+    print(f"{len(added)} watchers added to {path} ({len(new) - len(added)} already watched)")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 (secrets never live in the file); every error names the file, line and field."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -35,6 +36,7 @@ class WatcherConfig(_Strict):
     name: str = Field(min_length=1, max_length=128)
     url: str
     interval: str = "15m"
+    cron: str | None = None  # crontab line (UTC), instead of the interval
     timezone: str | None = None
     language: str | None = None
     tags: list[str] = []
@@ -44,6 +46,30 @@ class WatcherConfig(_Strict):
     def _http(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v)
+            except ValueError as e:
+                raise ValueError(f"not a crontab line ({e})") from None
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
         return v
 
     @field_validator("interval")
@@ -57,6 +83,15 @@ class WatcherConfig(_Strict):
 class Config(_Strict):
     channels: list[ChannelConfig] = []
     watchers: list[WatcherConfig] = []
+
+    @field_validator("watchers")
+    @classmethod
+    def _unique(cls, v: list[WatcherConfig]) -> list[WatcherConfig]:
+        names = [w.name for w in v]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"watcher names must be unique: {', '.join(sorted(dup))}")
+        return v
 
 
 def _expand(value: str) -> tuple[str, list[str]]:
@@ -142,3 +177,55 @@ def active_channels(config: Config) -> list[ChannelConfig]:
     if env and not any(c.name == env.name for c in chans):
         chans.append(env)
     return chans
+
+
+def read_opml(data: bytes, *, interval: str = "30m") -> list[WatcherConfig]:
+    """The feeds of an OPML subscription list (nested outlines included) as watchers."""
+    import defusedxml.ElementTree as ET
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = ET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException) as e:
+        raise ConfigError(f"not a readable OPML file ({type(e).__name__}: {e})") from None
+    out: list[WatcherConfig] = []
+    seen: set[str] = set()
+    for node in root.iter("outline"):
+        url = (node.get("xmlUrl") or "").strip()
+        if not url or url in seen or not re.match(r"^https?://", url):
+            continue
+        seen.add(url)
+        title = (node.get("title") or node.get("text") or url).strip()
+        name = re.sub(r"[^A-Za-z0-9\u4e00-\u9fff._-]+", "-", title).strip("-").lower()[:60] or "feed"
+        out.append(WatcherConfig(name=name, url=url, interval=interval))
+    return out
+
+
+def append_watchers(path: Path, new: list[WatcherConfig], existing: Config) -> list[WatcherConfig]:
+    """Append watchers to watchers.yaml as text (comments kept); skip URLs already watched and
+    make names unique. Returns what was added."""
+    urls = {w.url for w in existing.watchers}
+    names = {w.name for w in existing.watchers}
+    added = []
+    for w in new:
+        if w.url in urls:
+            continue
+        base, n = w.name, 2
+        while w.name in names:
+            w = w.model_copy(update={"name": f"{base}-{n}"})
+            n += 1
+        names.add(w.name)
+        urls.add(w.url)
+        added.append(w)
+    if not added:
+        return added
+    text = path.read_text("utf-8") if path.exists() else ""
+    lines = [] if re.search(r"^watchers:", text, re.M) else ["watchers:"]
+    for w in added:
+        lines += [f"  - name: {json.dumps(w.name, ensure_ascii=False)}", f"    url: {json.dumps(w.url)}",
+                  f"    interval: {w.interval}"]
+    body = text.rstrip("\n") + "\n" if text else ""
+    if not re.search(r"^watchers:", text, re.M):
+        body += "\n"
+    path.write_text(body + "\n".join(lines) + "\n", "utf-8")
+    return added

@@ -80,3 +80,31 @@ class DeliveryRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WatcherRow(SQLModel, table=True):
+    """A watcher's polling state and health: conditional-GET validators, last body, backoff."""
+    __tablename__ = "watchers"
+    name: str = Field(primary_key=True, max_length=128)
+    url: str = Field(max_length=2048)
+    etag: str | None = Field(default=None, max_length=1024)
+    last_modified: str | None = Field(default=None, max_length=256)
+    body_hash: str | None = Field(default=None, max_length=64)
+    last_check: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_status: int | None = None
+    consecutive_failures: int = 0
+    next_check: datetime | None = None
+    items_seen: int = 0
+    polls: int = 0
+
+
+class SeenEntryRow(SQLModel, table=True):
+    """An entry a watcher has already processed (guid, else link, else content hash)."""
+    __tablename__ = "seen_entries"
+    __table_args__ = (UniqueConstraint("watcher", "entry_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    watcher: str = Field(max_length=128, index=True)
+    entry_key: str = Field(max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow)

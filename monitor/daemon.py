@@ -1,0 +1,307 @@
+"""The polling daemon: fetch each watcher's URL, parse what changed, send new entries down the
+same path as backfill (pipeline.process_article), deliver alerts.
+
+`poll_once` polls every watcher once (`monitor run --once`); `run_forever` drives per-watcher
+APScheduler 3 jobs (interval with jitter, or cron), a delivery job, and reloads watchers.yaml
+when it changes or on SIGHUP. Failures back off exponentially per watcher (capped at a day,
+never disabled); Retry-After, Cache-Control/Expires and RSS <ttl> are honoured as floors.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import re
+import signal
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from monitor.alerts.sender import route, send_due
+from monitor.config import Config, WatcherConfig, active_channels, load_config
+from monitor.db.models import SeenEntryRow, WatcherRow
+from monitor.db.store import _as_utc
+from monitor.parse import parse_document
+from monitor.pipeline import Summary, process_article
+from monitor.records import Article, Document
+from monitor.sources.http import FetchResult, Fetcher
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(days=1)
+MAX_FLOOR = timedelta(hours=6)  # a server's caching hints never stretch a poll beyond this
+
+
+def interval_seconds(spec: str) -> int:
+    n, unit = int(spec.strip()[:-1]), spec.strip()[-1]
+    return n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def entry_key(article: Article) -> str:
+    """A feed entry's identity: its guid, else its link, else its content."""
+    ident = article.external_id or article.url or article.content_hash
+    return hashlib.sha256(ident.encode("utf-8", "replace")).hexdigest()
+
+
+def _floor(res: FetchResult, now: datetime) -> timedelta:
+    """The earliest next poll the server asks for: Cache-Control max-age, Expires, RSS <ttl>."""
+    floor = timedelta(0)
+    cc = re.search(r"max-age=(\d+)", res.headers.get("cache-control", ""))
+    if cc:
+        floor = max(floor, timedelta(seconds=int(cc.group(1))))
+    elif res.headers.get("expires"):
+        try:
+            exp = parsedate_to_datetime(res.headers["expires"])
+            floor = max(floor, (_as_utc(exp) - now))
+        except (TypeError, ValueError):
+            pass
+    if res.body:
+        ttl = re.search(rb"<ttl>\s*(\d{1,6})\s*</ttl>", res.body[:20000])
+        if ttl:
+            floor = max(floor, timedelta(minutes=int(ttl.group(1))))
+    return min(floor, MAX_FLOOR)
+
+
+@dataclass
+class PollOutcome:
+    watcher: str
+    status: str  # "new", "unchanged", "not-modified", "failed", "skipped"
+    entries: int = 0
+    new_entries: int = 0
+    new_events: int = 0
+    error: str | None = None
+
+
+def _state(session: Session, w: WatcherConfig) -> WatcherRow:
+    row = session.get(WatcherRow, w.name)
+    if row is None:
+        row = WatcherRow(name=w.name, url=w.url)
+    if row.url != w.url:  # the URL changed in watchers.yaml: its validators no longer apply
+        row.url, row.etag, row.last_modified, row.body_hash = w.url, None, None, None
+    return row
+
+
+def _new_articles(engine: Engine, w: WatcherConfig, articles: list[Article]) -> list[tuple[str, Article]]:
+    keyed = {entry_key(a): a for a in articles}
+    with Session(engine) as s:
+        seen = set(s.exec(select(SeenEntryRow.entry_key).where(
+            SeenEntryRow.watcher == w.name, SeenEntryRow.entry_key.in_(list(keyed)))).all())
+    return [(k, a) for k, a in keyed.items() if k not in seen]
+
+
+def _mark_seen(engine: Engine, watcher: str, key: str) -> None:
+    with Session(engine) as s:
+        if not s.exec(select(SeenEntryRow.id).where(SeenEntryRow.watcher == watcher, SeenEntryRow.entry_key == key)).first():
+            s.add(SeenEntryRow(watcher=watcher, entry_key=key))
+            s.commit()
+
+
+async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, routes, *, force: bool = False) -> PollOutcome:
+    """Poll one watcher if it is due (or `force`), process new entries, record its health."""
+    now = datetime.now(timezone.utc)
+    with Session(engine) as s:
+        state = _state(s, w)
+        if not force and state.next_check and _as_utc(state.next_check) > now:
+            return PollOutcome(w.name, "skipped")
+        etag, last_modified, body_hash = state.etag, state.last_modified, state.body_hash
+    res = await fetcher.fetch(w.url, etag=etag, last_modified=last_modified)
+    outcome = PollOutcome(w.name, "failed", error=res.error)
+    parse_error = None
+    if res.ok and not res.not_modified:
+        digest = hashlib.sha256(res.body).hexdigest()
+        if digest == body_hash:
+            outcome.status = "unchanged"  # same bytes as last time: nothing to parse
+        else:
+            doc = Document(name=w.url, data=res.body, content_type=res.headers.get("content-type"),
+                           url=res.final_url, headers=res.headers)
+            items = await asyncio.to_thread(parse_document, doc, tz=w.timezone)
+            articles = [a for a in items if isinstance(a, Article)]
+            if not articles and items:
+                parse_error = items[0].reason
+            else:
+                outcome.status, outcome.entries = "new", len(articles)
+                summary = Summary()
+                for key, art in _new_articles(engine, w, articles):
+                    if art.url is None and res.final_url and len(articles) == 1:
+                        art.url = res.final_url
+                    art.source = w.name
+                    await asyncio.to_thread(process_article, engine, art, summary, routes)
+                    _mark_seen(engine, w.name, key)
+                    outcome.new_entries += 1
+                outcome.new_events = summary.new_events
+                body_hash = digest
+    elif res.not_modified:
+        outcome.status = "not-modified"
+    with Session(engine) as s:
+        state = _state(s, w)
+        state.last_check, state.last_status, state.polls = now, res.status, state.polls + 1
+        interval = timedelta(seconds=interval_seconds(w.interval))
+        if res.ok and parse_error is None:
+            state.last_success, state.last_error, state.consecutive_failures = now, None, 0
+            state.etag = res.headers.get("etag") or (state.etag if res.not_modified else None)
+            state.last_modified = res.headers.get("last-modified") or (state.last_modified if res.not_modified else None)
+            state.body_hash = body_hash
+            state.items_seen += outcome.new_entries
+            state.next_check = now + max(interval, _floor(res, now))
+        else:
+            outcome.status, outcome.error = "failed", res.error or parse_error
+            state.last_error = outcome.error
+            state.consecutive_failures += 1
+            backoff = min(interval * (2 ** state.consecutive_failures), MAX_BACKOFF)
+            wait = max(backoff, timedelta(seconds=res.retry_after or 0))
+            state.next_check = now + wait * random.uniform(0.9, 1.1)
+            log.warning("watcher %s: %s (failure %d, next try in %s)", w.name, outcome.error,
+                        state.consecutive_failures, str(wait).split(".")[0])
+        s.add(state)
+        s.commit()
+    return outcome
+
+
+async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fetcher: Fetcher | None = None,
+                    deliver: bool = True) -> list[PollOutcome]:
+    """Poll every watcher once (due or not), then deliver alerts. For cron and checks."""
+    channels = active_channels(config)
+    routes = route(channels)
+    gate = asyncio.Semaphore(concurrency)
+    own = fetcher is None
+    fetcher = fetcher or Fetcher()
+    try:
+        async def one(w: WatcherConfig) -> PollOutcome:
+            async with gate:
+                return await poll(engine, fetcher, w, routes, force=True)
+
+        outcomes = await asyncio.gather(*(one(w) for w in config.watchers))
+    finally:
+        if own:
+            await fetcher.client.aclose()
+    if deliver:
+        await asyncio.to_thread(send_due, engine, channels)
+    return list(outcomes)
+
+
+class Daemon:
+    """One long-running process: APScheduler jobs per watcher, alert delivery, config reload."""
+
+    def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0):
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self.engine = engine
+        self.config_path = Path(config_path)
+        self.deliver_every = deliver_every
+        self.reload_every = reload_every
+        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.config: Config = Config()
+        self.mtime: float | None = None
+        self.fetcher: Fetcher | None = None
+        self.stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.config_path.stat().st_mtime
+        except OSError:
+            return None
+
+    def load(self) -> None:
+        """(Re)read watchers.yaml and make the jobs match it. A broken file keeps the old jobs."""
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        try:
+            config = load_config(self.config_path, required=True)
+        except Exception as e:  # ConfigError or unreadable: keep running what we have
+            log.error("watchers.yaml not reloaded, keeping the previous watchers: %s", e)
+            self.mtime = self._mtime()
+            return
+        self.config, self.mtime = config, self._mtime()
+        self.routes = route(active_channels(config))
+        wanted = {f"watch:{w.name}": w for w in config.watchers}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("watch:") and job.id not in wanted:
+                job.remove()
+        now = datetime.now(timezone.utc)
+        for jid, w in wanted.items():
+            secs = interval_seconds(w.interval)
+            trigger = CronTrigger.from_crontab(w.cron, timezone="UTC") if getattr(w, "cron", None) \
+                else IntervalTrigger(seconds=secs, jitter=max(1, secs // 10), timezone="UTC")
+            first = now + timedelta(seconds=random.uniform(0, min(secs, 30)))  # no thundering herd
+            self.scheduler.add_job(self._poll_job, trigger, args=[w.name], id=jid, replace_existing=True,
+                                   next_run_time=first, misfire_grace_time=secs)
+        log.info("watching %d feeds", len(wanted))
+
+    async def _poll_job(self, name: str) -> None:
+        w = next((w for w in self.config.watchers if w.name == name), None)
+        if w is None or self.stopping.is_set():
+            return
+        task = asyncio.current_task()
+        self._inflight.add(task)
+        try:
+            await poll(self.engine, self.fetcher, w, self.routes)
+        except Exception:  # a bug in one poll must not stop the daemon
+            log.exception("watcher %s: poll failed", name)
+        finally:
+            self._inflight.discard(task)
+
+    async def _deliver_job(self) -> None:
+        try:
+            await asyncio.to_thread(send_due, self.engine, active_channels(self.config))
+        except Exception:
+            log.exception("alert delivery failed; will retry")
+
+    async def _reload_job(self) -> None:
+        if self._mtime() != self.mtime:
+            log.info("watchers.yaml changed: reloading")
+            self.load()
+
+    async def run(self, *, grace: float = 20.0) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.load)
+        async with Fetcher() as fetcher:
+            self.fetcher = fetcher
+            self.load()
+            self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
+                                   next_run_time=datetime.now(timezone.utc))
+            self.scheduler.add_job(self._reload_job, "interval", seconds=self.reload_every, id="reload")
+            self.scheduler.start()
+            await self.stopping.wait()
+            log.info("stopping: letting %d poll(s) in flight finish", len(self._inflight))
+            self.scheduler.shutdown(wait=False)
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=grace)
+            await asyncio.to_thread(send_due, self.engine, active_channels(self.config))
+
+
+def watcher_status(engine: Engine, config: Config) -> list[dict]:
+    """Health of every configured watcher (and of stored ones no longer configured)."""
+    with Session(engine) as s:
+        rows = {r.name: r for r in s.exec(select(WatcherRow)).all()}
+    out = []
+    for w in config.watchers:
+        r = rows.pop(w.name, None)
+        out.append(_status_row(w.name, w.url, r, configured=True))
+    for name, r in rows.items():
+        out.append(_status_row(name, r.url, r, configured=False))
+    return out
+
+
+def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) -> dict:
+    def iso(dt):
+        return _as_utc(dt).isoformat(timespec="seconds") if dt else None
+
+    return {
+        "name": name, "url": url, "configured": configured,
+        "last_check": iso(r.last_check) if r else None,
+        "last_success": iso(r.last_success) if r else None,
+        "last_status": r.last_status if r else None,
+        "last_error": r.last_error if r else None,
+        "consecutive_failures": r.consecutive_failures if r else 0,
+        "next_check": iso(r.next_check) if r else None,
+        "items_seen": r.items_seen if r else 0,
+        "polls": r.polls if r else 0,
+    }

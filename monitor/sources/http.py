@@ -1,0 +1,144 @@
+"""HTTP fetching for watchers: one shared httpx.AsyncClient, explicit connect/read timeouts and a
+total deadline per fetch (a server sending a byte a second cannot hold a worker), a size cap
+counted on DECODED bytes (bounds gzip bombs), conditional GET (ETag / Last-Modified; 304 means
+nothing to parse), Retry-After on 429/503, and a per-host concurrency limit."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor import __version__
+
+USER_AGENT = f"monitor/{__version__} (departure-announcement monitor; +https://example.invalid/monitor)"
+MAX_BYTES = 10 * 1024 * 1024
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 20.0
+TOTAL_DEADLINE = 60.0
+PER_HOST = 2
+
+
+@dataclass
+class FetchResult:
+    """What one fetch of a watcher's URL gave."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    body: bytes | None = None  # None on 304 and on errors
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.status == 304 or self.body is not None)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class Fetcher:
+    """Shared client and per-host limits; use as an async context manager."""
+
+    def __init__(self, *, max_bytes: int = MAX_BYTES, deadline: float = TOTAL_DEADLINE,
+                 connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
+                 per_host: int = PER_HOST, max_connections: int = 20):
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.per_host = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.per_host))
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=deadline),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=True, max_redirects=5,
+            headers={"User-Agent": USER_AGENT,
+                     "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+                               "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.aclose()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET `url` conditionally. Never raises: every failure is in `error`."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        host = urlsplit(url).netloc.lower()
+        start = time.monotonic()
+        result = FetchResult(url=url)
+        try:
+            async with self._hosts[host]:
+                async with asyncio.timeout(self.deadline):
+                    await self._get(url, headers, result)
+        except TimeoutError:
+            result.error = f"timed out after {self.deadline:.0f} s (total deadline)"
+        except httpx.TimeoutException as e:
+            result.error = f"timed out ({type(e).__name__})"
+        except httpx.TooManyRedirects:
+            result.error = "too many redirects"
+        except httpx.HTTPError as e:
+            result.error = f"{type(e).__name__}: {e}"[:500]
+        except OSError as e:
+            result.error = f"network error: {e}"[:500]
+        result.elapsed = time.monotonic() - start
+        if result.error:
+            result.body = None
+        return result
+
+    async def _get(self, url: str, headers: dict[str, str], result: FetchResult) -> None:
+        async with self.client.stream("GET", url, headers=headers) as resp:
+            result.status = resp.status_code
+            result.final_url = str(resp.url)
+            result.headers = {k.lower(): v for k, v in resp.headers.items()}
+            if resp.status_code == 304:
+                return
+            if resp.status_code in (429, 503):
+                result.retry_after = retry_after_seconds(resp.headers.get("retry-after"))
+                result.error = f"HTTP {resp.status_code}" + (f", retry after {result.retry_after:.0f} s" if result.retry_after else "")
+                return
+            if resp.status_code >= 400:
+                result.error = f"HTTP {resp.status_code}"
+                return
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                result.error = f"response too large ({int(declared):,} bytes declared; the cap is {self.max_bytes:,})"
+                return
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():  # decoded: a gzip bomb is counted as it inflates
+                size += len(chunk)
+                if size > self.max_bytes:
+                    result.error = f"response too large (over {self.max_bytes:,} bytes decoded)"
+                    return
+                chunks.append(chunk)
+            result.body = b"".join(chunks)

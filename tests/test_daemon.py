@@ -1,0 +1,304 @@
+"""The polling daemon against a loopback feed server: conditional GET, Retry-After, backoff and
+recovery, redirects, size caps, slow servers, encodings, and a new item between two polls giving
+exactly one event and one alert."""
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from monitor.alerts.sender import route
+from monitor.cli import app
+from monitor.config import ChannelConfig, Config, WatcherConfig
+from monitor.daemon import poll, poll_once
+from monitor.db.models import WatcherRow
+from monitor.db.store import list_events
+from monitor.sources.http import Fetcher, retry_after_seconds
+from tests.conftest import ROOT, SHARED, json_bodies
+
+QUIET = "<item><title>Quarterly results beat forecasts</title><link>https://feed.test/q</link><guid>q</guid></item>"
+DEPARTURE = ("<item><title>Fund manager Mark Barnett leaves Invesco after investor concern</title>"
+             "<link>https://feed.test/barnett</link><guid>barnett</guid>"
+             "<pubDate>Tue, 10 Feb 2026 10:00:00 GMT</pubDate></item>")
+
+
+def rss(*items: str) -> bytes:
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+            f"<link>https://feed.test/</link>{''.join(items)}</channel></rss>").encode()
+
+
+class Farm:
+    """A loopback feed server whose routes the test changes while it runs."""
+
+    def __init__(self):
+        self.items = [QUIET]
+        self.hits: dict[str, list[dict]] = {}
+        self.fail_left = 0
+        self.extra: dict[str, bytes] = {}
+        farm = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def send(self, code, body=b"", headers=None):
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+
+            def do_GET(self):  # noqa: N802
+                path = self.path.split("?")[0]
+                farm.hits.setdefault(path, []).append(dict(self.headers))
+                if path == "/feed":
+                    body = rss(*farm.items)
+                    etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+                    if self.headers.get("If-None-Match") == etag:
+                        return self.send(304, headers={"ETag": etag})
+                    return self.send(200, body, {"Content-Type": "application/rss+xml", "ETag": etag})
+                if path == "/flaky":
+                    if farm.fail_left > 0:
+                        farm.fail_left -= 1
+                        return self.send(500, b"oops")
+                    return self.send(200, rss(QUIET), {"Content-Type": "application/rss+xml"})
+                if path == "/limited":
+                    return self.send(429, b"slow down", {"Retry-After": "120"})
+                if path == "/moved":
+                    return self.send(301, headers={"Location": "/feed"})
+                if path == "/big":
+                    return self.send(200, b"x" * 300_000, {"Content-Type": "application/rss+xml"})
+                if path == "/bomb":
+                    bomb = gzip.compress(b"\0" * 5_000_000)
+                    return self.send(200, bomb, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+                if path == "/slow":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/rss+xml")
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    try:
+                        for _ in range(20):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(1)
+                    except OSError:
+                        pass
+                    return None
+                if path in farm.extra:
+                    return self.send(200, farm.extra[path], {"Content-Type": "application/rss+xml"})
+                return self.send(404, b"no")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def farm():
+    f = Farm()
+    yield f
+    f.close()
+
+
+def watcher(farm: Farm, path: str, name: str = "w", **kw) -> WatcherConfig:
+    return WatcherConfig(name=name, url=farm.base + path, interval=kw.pop("interval", "10m"), **kw)
+
+
+def state(engine, name="w") -> WatcherRow:
+    with Session(engine) as s:
+        return s.exec(select(WatcherRow).where(WatcherRow.name == name)).one()
+
+
+def poll1(engine, w, fetcher=None, routes=None, **kw):
+    async def go():
+        async with (fetcher or Fetcher(**kw)) as f:
+            return await poll(engine, f, w, routes, force=True)
+    return asyncio.run(go())
+
+
+def test_conditional_get_and_unchanged(engine, farm):
+    w = watcher(farm, "/feed")
+    first = poll1(engine, w)
+    assert first.status == "new" and first.entries == 1 and first.new_entries == 1
+    second = poll1(engine, w)
+    assert second.status == "not-modified"
+    assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag
+    assert state(engine).items_seen == 1 and state(engine).consecutive_failures == 0
+
+
+def test_new_item_between_polls_gives_one_event_and_one_alert(engine, farm, http_endpoint):
+    host, rec = http_endpoint
+    config = Config(channels=[ChannelConfig(name="hook", urls=[f"json://{host}/alerts"])],
+                    watchers=[watcher(farm, "/feed")])
+    out = asyncio.run(poll_once(engine, config))
+    assert out[0].new_events == 0 and rec.requests == []
+    farm.items = [DEPARTURE, QUIET]
+    out = asyncio.run(poll_once(engine, config))
+    assert (out[0].status, out[0].new_entries, out[0].new_events) == ("new", 1, 1)
+    [alert] = json_bodies(rec)
+    assert "Mark Barnett" in alert["title"] and "Invesco" in alert["title"]
+    for _ in range(2):  # nothing new: no event, no alert, even if the body changes shape
+        farm.items = [QUIET, DEPARTURE]
+        asyncio.run(poll_once(engine, config))
+    assert len(rec.requests) == 1
+    [ev] = list_events(engine)
+    assert ev["person"] == "Mark Barnett" and ev["sources"] == ["https://feed.test/barnett"]
+
+
+def test_retry_after_is_honoured(engine, farm):
+    out = poll1(engine, watcher(farm, "/limited", interval="1m"))
+    assert out.status == "failed" and "429" in out.error
+    wait = state(engine).next_check.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)
+    assert wait >= timedelta(seconds=100)  # Retry-After 120 beats the 1m interval's backoff
+    assert retry_after_seconds(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)) > 50
+
+
+def test_backoff_grows_then_recovers(engine, farm):
+    farm.fail_left = 3
+    w = watcher(farm, "/flaky", interval="1m")
+    waits = []
+    for _ in range(3):
+        assert poll1(engine, w).status == "failed"
+        st = state(engine)
+        waits.append(st.next_check.replace(tzinfo=timezone.utc) - st.last_check.replace(tzinfo=timezone.utc))
+    assert state(engine).consecutive_failures == 3 and "HTTP 500" in state(engine).last_error
+    assert waits[0] < waits[1] < waits[2] <= timedelta(days=1, hours=3)
+    assert poll1(engine, w).status == "new"
+    st = state(engine)
+    assert st.consecutive_failures == 0 and st.last_error is None and st.last_success is not None
+
+
+def test_backoff_is_capped_never_disabled(engine, farm):
+    farm.fail_left = 100
+    w = watcher(farm, "/flaky", interval="6h")
+    for _ in range(6):
+        poll1(engine, w)
+    st = state(engine)
+    wait = st.next_check.replace(tzinfo=timezone.utc) - st.last_check.replace(tzinfo=timezone.utc)
+    assert timedelta(hours=20) < wait <= timedelta(days=1, hours=3)
+
+
+def test_redirect_is_followed(engine, farm):
+    out = poll1(engine, watcher(farm, "/moved"))
+    assert out.status == "new" and out.entries == 1
+    assert len(farm.hits["/feed"]) == 1
+
+
+@pytest.mark.parametrize("path,expected", [("/big", "too large"), ("/bomb", "too large")])
+def test_size_cap_counts_decoded_bytes(engine, farm, path, expected):
+    out = poll1(engine, watcher(farm, path), max_bytes=200_000)
+    assert out.status == "failed" and expected in out.error
+
+
+def test_slow_server_hits_the_total_deadline(engine, farm):
+    t = time.monotonic()
+    out = poll1(engine, watcher(farm, "/slow"), deadline=2.0, read_timeout=5.0)
+    assert out.status == "failed" and "timed out" in out.error
+    assert time.monotonic() - t < 6
+
+
+@pytest.mark.skipif(not (SHARED / "corpus").exists(), reason="../shared/corpus not beside the checkout")
+@pytest.mark.parametrize("name,tz", [("zh-qq-news-china-gb2312-2018.xml", "Asia/Shanghai"),
+                                     ("zh-tw-ebao-news-big5-2005.xml", None),
+                                     ("ru-oren-yandex-windows1251.xml", None)])
+def test_encodings_over_http(engine, farm, name, tz):
+    farm.extra["/enc"] = (SHARED / "corpus" / "real-feeds" / name).read_bytes()
+    out = poll1(engine, watcher(farm, "/enc", timezone=tz))
+    assert out.status == "new" and out.entries >= 5
+
+
+def test_naive_feed_dates_get_the_watchers_zone(engine, farm):
+    from monitor.db.models import ArticleRow
+
+    farm.extra["/naive"] = rss("<item><title>内政部长张三日前正式请辞</title><guid>n1</guid>"
+                               "<pubDate>2025年06月03日 10:00</pubDate></item>")
+    poll1(engine, watcher(farm, "/naive", timezone="Asia/Shanghai"))
+    with Session(engine) as s:
+        [art] = s.exec(select(ArticleRow)).all()
+    assert art.published.replace(tzinfo=timezone.utc) == datetime(2025, 6, 3, 2, 0, tzinfo=timezone.utc)
+
+
+def test_run_once_cli_and_status(tmp_path, farm, db_url):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text(f"watchers:\n  - name: good\n    url: {farm.base}/feed\n  - name: gone\n    url: {farm.base}/nothing\n")
+    farm.items = [DEPARTURE]
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", db_url, "--config", str(cfg), "run", "--once"])
+    assert res.exit_code == 0, res.output
+    assert "good: new 1 new of 1, 1 new events" in res.output and "gone: failed HTTP 404" in res.output
+    res = runner.invoke(app, ["--db", db_url, "--config", str(cfg), "watchers", "status", "--format", "json"])
+    import json
+
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert rows["good"]["last_success"] and rows["good"]["items_seen"] == 1
+    assert rows["gone"]["consecutive_failures"] == 1 and rows["gone"]["last_error"] == "HTTP 404"
+
+
+def test_opml_import(tmp_path):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text("# my feeds\nwatchers:\n  - name: tc\n    url: https://techcrunch.com/feed/\n")
+    opml = tmp_path / "subs.opml"
+    opml.write_text("""<?xml version="1.0"?><opml version="2.0"><body>
+      <outline text="Tech"><outline text="TechCrunch" xmlUrl="https://techcrunch.com/feed/"/>
+        <outline text="The Verge: AI" xmlUrl="https://www.theverge.com/rss/ai/index.xml"/></outline>
+      <outline text="36氪" xmlUrl="https://36kr.com/feed"/><outline text="no url"/></body></opml>""")
+    res = CliRunner().invoke(app, ["--config", str(cfg), "watchers", "import", str(opml), "--interval", "1h"])
+    assert res.exit_code == 0, res.output
+    assert "2 watchers added" in res.output and "1 already watched" in res.output
+    from monitor.config import load_config
+
+    c = load_config(cfg)
+    assert [w.name for w in c.watchers] == ["tc", "the-verge-ai", "36氪"]
+    assert cfg.read_text().startswith("# my feeds") and c.watchers[1].interval == "1h"
+    bomb = tmp_path / "bomb.opml"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><opml><body>&b;</body></opml>')
+    res = CliRunner().invoke(app, ["--config", str(cfg), "watchers", "import", str(bomb)])
+    assert res.exit_code == 2 and "not a readable OPML" in res.output
+
+
+def test_daemon_polls_and_stops_cleanly_on_sigterm(tmp_path, farm, db_url):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text(f"watchers:\n  - name: w\n    url: {farm.base}/feed\n    interval: 4s\n")
+    farm.items = [DEPARTURE]
+    env = {**os.environ, "MONITOR_ALERT_URLS": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "--db", db_url, "--config", str(cfg), "run"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not farm.hits.get("/feed"):
+            time.sleep(0.2)
+        assert farm.hits.get("/feed"), "the daemon never polled"
+        time.sleep(1.5)  # let the poll's rows land
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    from monitor.db.store import open_engine
+
+    events = list_events(open_engine(db_url))
+    assert [e["person"] for e in events] == ["Mark Barnett"]
+    assert "Traceback" not in out
