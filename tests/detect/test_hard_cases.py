@@ -45,6 +45,22 @@ NEGATIVES = [
      "The government has denied reports that Gordon Brown is preparing to oust Alan Milburn as Labour's election supremo."),
     ("en-guardian-00018", "unrelated", "British Airways retires iconic Boeing 747 fleet – in pictures", ""),
     ("en-guardian-12697", "rumor", "Alibaba co-founder Jack Ma to retire, say reports", ""),
+    ("en-guardian-02487", "call_to_resign", "Republican senator urged to quit after report he sold stocks before Covid-19 market plunge", ""),
+    ("en-guardian-11710", "call_to_resign", "Ryanair investors call for chairman to stand down in 2019", ""),
+    ("en-guardian-14398", "call_to_resign", "TSB chief under pressure to quit after rebuke from MPs", ""),
+    ("en-guardian-05830", "call_to_resign", "WeWork: SoftBank wants Adam Neumann replaced as CEO", ""),
+    ("en-guardian-06641", "company_exit", "UK train operators reverse decision to quit Interrail", ""),
+    ("en-guardian-12344", "company_exit", "Fears hundreds of jobs could be axed as Novartis exits Grimsby", ""),
+    ("en-guardian-11223", "company_exit", "B&Q owner to pull out of Russia, Spain and Portugal after sales fall", ""),
+    ("zh-hant-web-000050", "appointment", "第九任校長就職典禮 王子奇:致力將文大打造為「最貼近社會趨勢的綜合型大學」",
+     "中國文化大學今天(21日)舉行第九任校長交接暨就職典禮,在陳泰然董事長的監交下,新任校長王子奇從代理校長王淑音手中接過印信。"),
+    ("zh-hant-web-000057", "death", "裕隆企業集團總裁吳舜文昨天下午三時卅五分因心肺衰竭,病逝台北榮民總醫院,享壽九十六歲,獨子裕隆集團執行長嚴凱泰、媳婦和孫女皆隨侍在旁。", ""),
+    ("zh-hant-web-000061", "layoff", "竹科48廠商裁員496人 國科會:硬碟大廠關閉其餘僅個案", ""),
+    ("zh-feed-000473", "appointment", "于 斌：中兴手机换帅殷一民 恐依旧难入一线阵营", ""),
+    # No quotable suspension example exists outside DuEE (which may not be quoted): these two are
+    # written for the test, in the style of the wire copy.
+    ("constructed-suspension-en", "suspension", "Bank suspends chief executive John Smith pending inquiry", ""),
+    ("constructed-suspension-zh", "suspension", "某银行行长张三被停职接受调查", ""),
     ("en-cnbc-00190", "unrelated", "Warren Buffett's exit from airline stocks is a wake-up call for index investors, Jim Cramer says", ""),
     ("en-reuters-03112", "unrelated", "PAPER SAYS POINDEXTER MAY LINK REAGAN TO FUNDS",
      "The paper said yesterday that John Poindexter, who resigned last November when the illegal transfer of up "
