@@ -27,7 +27,7 @@ from monitor.config import Config, WatcherConfig, active_channels, load_config
 from monitor.db.models import SeenEntryRow, WatcherRow
 from monitor.db.store import _as_utc
 from monitor.parse import parse_document
-from monitor.pipeline import Summary, process_article
+from monitor.pipeline import Summary, process_articles
 from monitor.records import Article, Document
 from monitor.sources.http import FetchResult, Fetcher
 
@@ -93,13 +93,6 @@ def _new_articles(engine: Engine, w: WatcherConfig, articles: list[Article]) -> 
     return [(k, a) for k, a in keyed.items() if k not in seen]
 
 
-def _mark_seen(engine: Engine, watcher: str, key: str) -> None:
-    with Session(engine) as s:
-        if not s.exec(select(SeenEntryRow.id).where(SeenEntryRow.watcher == watcher, SeenEntryRow.entry_key == key)).first():
-            s.add(SeenEntryRow(watcher=watcher, entry_key=key))
-            s.commit()
-
-
 async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, routes, *, force: bool = False) -> PollOutcome:
     """Poll one watcher if it is due (or `force`), process new entries, record its health."""
     now = datetime.now(timezone.utc)
@@ -125,14 +118,14 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, routes, *, fo
             else:
                 outcome.status, outcome.entries = "new", len(articles)
                 summary = Summary()
-                for key, art in _new_articles(engine, w, articles):
+                new = _new_articles(engine, w, articles)
+                for _, art in new:
                     if art.url is None and res.final_url and len(articles) == 1:
                         art.url = res.final_url
                     art.source = w.name
-                    await asyncio.to_thread(process_article, engine, art, summary, routes)
-                    _mark_seen(engine, w.name, key)
-                    outcome.new_entries += 1
-                outcome.new_events = summary.new_events
+                await asyncio.to_thread(process_articles, engine, [a for _, a in new], summary, routes,
+                                        [(w.name, k) for k, _ in new])
+                outcome.new_entries, outcome.new_events = len(new), summary.new_events
                 body_hash = digest
     elif res.not_modified:
         outcome.status = "not-modified"
@@ -172,7 +165,11 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
     try:
         async def one(w: WatcherConfig) -> PollOutcome:
             async with gate:
-                return await poll(engine, fetcher, w, routes, force=True)
+                try:
+                    return await poll(engine, fetcher, w, routes, force=True)
+                except Exception as e:  # a bug with one feed must not stop the others
+                    log.exception("watcher %s: poll failed", w.name)
+                    return PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
 
         outcomes = await asyncio.gather(*(one(w) for w in config.watchers))
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from monitor.db.store import ingest
+from monitor.db.store import ingest_many
 from monitor.detect import classify
 from monitor.parse import parse_document
 from monitor.parse.lang import detect_language
@@ -28,18 +28,23 @@ class Summary:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def process_article(engine: Engine, article: Article, summary: Summary,
-                    route: Callable[[Departure], list[str]] | None = None) -> None:
-    article.language = article.language or detect_language(f"{article.title}\n{article.text[:4000]}")
-    _, _, departures = classify(article)
-    res = ingest(engine, article, departures, route)
-    if not res.new_article:
-        summary.duplicates += 1
-        return
-    summary.articles += 1
-    summary.departures += res.departures
-    summary.new_events += len(res.new_events or [])
-    summary.merged_mentions += res.merged_mentions
+def process_articles(engine: Engine, articles: list[Article], summary: Summary,
+                     route: Callable[[Departure], list[str]] | None = None,
+                     seen: list[tuple[str, str]] = ()) -> None:
+    """Detect departures in `articles` and store them all in one transaction (with `seen`, the
+    watcher entry marks that say they were processed)."""
+    items = []
+    for article in articles:
+        article.language = article.language or detect_language(f"{article.title}\n{article.text[:4000]}")
+        items.append((article, classify(article)[2]))
+    for res in ingest_many(engine, items, route, seen):
+        if not res.new_article:
+            summary.duplicates += 1
+            continue
+        summary.articles += 1
+        summary.departures += res.departures
+        summary.new_events += len(res.new_events or [])
+        summary.merged_mentions += res.merged_mentions
 
 
 def process_documents(engine: Engine, items: Iterable[Document | Skipped],
@@ -60,9 +65,6 @@ def process_documents(engine: Engine, items: Iterable[Document | Skipped],
             log.debug("parse failed for %s", item.name, exc_info=True)
             summary.skipped.append(Skipped(item.name, f"could not be parsed ({type(e).__name__}: {e})"))
             continue
-        for p in parsed:
-            if isinstance(p, Skipped):
-                summary.skipped.append(p)
-            else:
-                process_article(engine, p, summary, route)
+        summary.skipped.extend(p for p in parsed if isinstance(p, Skipped))
+        process_articles(engine, [p for p in parsed if isinstance(p, Article)], summary, route)
     return summary

@@ -51,6 +51,8 @@ class Article:
     def __post_init__(self) -> None:
         self.title = (self.title or "")[:MAX_TITLE_CHARS]
         self.text = (self.text or "")[:MAX_TEXT_CHARS]
+        self.url = (self.url or "").strip()[:2048] or None
+        self.external_id = (self.external_id or "").strip()[:2048] or None
 
     @property
     def content_hash(self) -> str:

@@ -2,7 +2,9 @@
 in it: the article row, mentions, new or merged events and outbox rows, in ONE transaction."""
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -10,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from monitor.db.models import ArticleRow, DeliveryRow, EventNameRow, EventRow, MentionRow
+from monitor.db.models import ArticleRow, DeliveryRow, EventNameRow, EventRow, MentionRow, SeenEntryRow
 from monitor.events.names import canonical_org, display_name, org_key, person_keys
 from monitor.records import Article, Departure
 
@@ -80,61 +83,112 @@ def _add_names(session: Session, event: EventRow, names: list[str]) -> None:
                 keys.add(key)
 
 
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+
+
+def _write_lock(engine: Engine):
+    """SQLite has one writer: ingests from several threads take turns, so that no two of them
+    both find an event missing and both create it."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
+
+
 def ingest(engine: Engine, article: Article, departures: list[Departure],
            route: Callable[[Departure], list[str]] | None = None) -> IngestResult:
-    """Store `article` and its departures. An article already stored (same URL or same content)
-    changes nothing. A new event gets one pending delivery per channel `route` picks for it, in
-    the same transaction; a new mention of a known event alerts nobody."""
-    with Session(engine) as session:
-        conds = [ArticleRow.content_hash == article.content_hash]
-        if article.url:
-            conds.append(ArticleRow.url == article.url)
-        if session.exec(select(ArticleRow.id).where(or_(*conds))).first() is not None:
-            return IngestResult(new_article=False)
-        arow = ArticleRow(
-            url=article.url, content_hash=article.content_hash, title=article.title, language=article.language,
-            published=_as_utc(article.published), source=article.source[:2048], external_id=article.external_id,
-            is_departure=bool(departures),
-        )
-        session.add(arow)
-        session.flush()
-        result = IngestResult(new_article=True, departures=len(departures), new_events=[])
-        for d in departures:
-            names = [d.person, *d.aliases]
-            keys = set().union(*(person_keys(n) for n in names))
-            org = canonical_org(d.org)
-            okey = org_key(d.org)
-            ev = _find_event(session, keys, okey)
-            if ev is None:
-                ev = EventRow(
-                    person=display_name(names), org=org, org_key=okey, role=d.role, kind=d.kind,
-                    announced_at=d.date, confidence=d.confidence, evidence=d.evidence,
-                )
-                session.add(ev)
-                session.flush()
-                result.new_events.append(ev.id)
-                for ch in route(d) if route else []:
-                    session.add(DeliveryRow(event_id=ev.id, channel=ch))
-            else:
-                if session.exec(select(MentionRow.id).where(MentionRow.event_id == ev.id, MentionRow.article_id == arow.id)).first():
-                    continue  # the same person twice in one article: one mention
-                result.merged_mentions += 1
-                if not ev.org_key and okey:
-                    ev.org, ev.org_key = org, okey
-                ev.role = ev.role or d.role
-                ev.announced_at = ev.announced_at or d.date
-                if re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", d.person) and not re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", ev.person):
-                    ev.person = display_name(names)
-                if d.confidence > ev.confidence:
-                    ev.confidence, ev.evidence = d.confidence, d.evidence
-                session.add(ev)
-            _add_names(session, ev, names)
-            session.add(MentionRow(
-                event_id=ev.id, article_id=arow.id, person=d.person, org=d.org, role=d.role, kind=d.kind,
-                announced_at=d.date, evidence=d.evidence, confidence=d.confidence, pattern=d.pattern,
-            ))
+    """Store one article and its departures (see ingest_many)."""
+    return ingest_many(engine, [(article, departures)], route)[0]
+
+
+def ingest_many(engine: Engine, items: list[tuple[Article, list[Departure]]],
+                route: Callable[[Departure], list[str]] | None = None,
+                seen: list[tuple[str, str]] = ()) -> list[IngestResult]:
+    """Store articles and their departures in ONE transaction, with the (watcher, entry key)
+    marks of `seen`: an entry is marked processed exactly when its article is stored. A
+    concurrent writer that stored an article first makes it a duplicate, not an error."""
+    with _write_lock(engine):
+        try:
+            with Session(engine) as session:
+                results = [_ingest(session, a, d, route) for a, d in items]
+                _mark_seen(session, seen)
+                session.commit()
+                return results
+        except IntegrityError:
+            if len(items) <= 1 and not seen:
+                return [IngestResult(new_article=False) for _ in items]
+    # a race in the batch: one at a time, so only the duplicate is lost
+    out = [ingest_many(engine, [item], route)[0] for item in items]
+    with _write_lock(engine), Session(engine) as session:
+        _mark_seen(session, seen)
         session.commit()
-        return result
+    return out
+
+
+def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:
+    by_watcher: dict[str, set[str]] = {}
+    for w, k in seen:
+        by_watcher.setdefault(w, set()).add(k)
+    for w, keys in by_watcher.items():
+        have = set(session.exec(select(SeenEntryRow.entry_key).where(
+            SeenEntryRow.watcher == w, SeenEntryRow.entry_key.in_(list(keys)))).all())
+        for k in sorted(keys - have):
+            session.add(SeenEntryRow(watcher=w, entry_key=k))
+
+
+def _ingest(session: Session, article: Article, departures: list[Departure],
+            route: Callable[[Departure], list[str]] | None = None) -> IngestResult:
+    """Store `article` and its departures in `session` (not committed). An article already
+    stored (same URL or same content) changes nothing. A new event gets one pending delivery per
+    channel `route` picks for it; a new mention of a known event alerts nobody."""
+    conds = [ArticleRow.content_hash == article.content_hash]
+    if article.url:
+        conds.append(ArticleRow.url == article.url)
+    if session.exec(select(ArticleRow.id).where(or_(*conds))).first() is not None:
+        return IngestResult(new_article=False)
+    arow = ArticleRow(
+        url=article.url, content_hash=article.content_hash, title=article.title, language=article.language,
+        published=_as_utc(article.published), source=article.source[:2048], external_id=article.external_id,
+        is_departure=bool(departures),
+    )
+    session.add(arow)
+    session.flush()
+    result = IngestResult(new_article=True, departures=len(departures), new_events=[])
+    for d in departures:
+        names = [d.person, *d.aliases]
+        keys = set().union(*(person_keys(n) for n in names))
+        org = canonical_org(d.org)
+        okey = org_key(d.org)
+        ev = _find_event(session, keys, okey)
+        if ev is None:
+            ev = EventRow(
+                person=display_name(names), org=org, org_key=okey, role=d.role, kind=d.kind,
+                announced_at=d.date, confidence=d.confidence, evidence=d.evidence,
+            )
+            session.add(ev)
+            session.flush()
+            result.new_events.append(ev.id)
+            for ch in route(d) if route else []:
+                session.add(DeliveryRow(event_id=ev.id, channel=ch))
+        else:
+            if session.exec(select(MentionRow.id).where(MentionRow.event_id == ev.id, MentionRow.article_id == arow.id)).first():
+                continue  # the same person twice in one article: one mention
+            result.merged_mentions += 1
+            if not ev.org_key and okey:
+                ev.org, ev.org_key = org, okey
+            ev.role = ev.role or d.role
+            ev.announced_at = ev.announced_at or d.date
+            if re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", d.person) and not re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", ev.person):
+                ev.person = display_name(names)
+            if d.confidence > ev.confidence:
+                ev.confidence, ev.evidence = d.confidence, d.evidence
+            session.add(ev)
+        _add_names(session, ev, names)
+        session.add(MentionRow(
+            event_id=ev.id, article_id=arow.id, person=d.person, org=d.org, role=d.role, kind=d.kind,
+            announced_at=d.date, evidence=d.evidence, confidence=d.confidence, pattern=d.pattern,
+        ))
+    session.flush()
+    return result
 
 
 def list_events(engine: Engine, *, since: datetime | None = None, org: str | None = None,

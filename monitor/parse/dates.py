@@ -5,13 +5,25 @@ timezone-aware in UTC.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import dateparser
 
-_SETTINGS = {"RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first"}
+_SETTINGS = {"PREFER_DAY_OF_MONTH": "first"}  # an explicit offset in the string is kept
+# Year-first numeric dates, the usual Chinese forms: 2020/1/10 14:16, 2025年06月03日 10:00
+_NUMERIC = re.compile(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?(?:\s*[T ]?\s*(\d{1,2})[:时](\d{2})(?:[:分](\d{2}))?)?\s*$")
+# The languages most feeds write dates in: tried first, because letting dateparser try all of
+# its 200 locales costs ~0.1 s a string.
+_COMMON = ["en", "zh", "pt", "es", "de", "fr", "ru", "ja", "it", "nl"]
+
+
+@lru_cache(maxsize=4096)
+def _dateparser(raw: str) -> datetime | None:
+    return dateparser.parse(raw, languages=_COMMON, settings=_SETTINGS) or dateparser.parse(raw, settings=_SETTINGS)
 
 
 def parse_date(raw: str | None, tz: str | None = None) -> datetime | None:
@@ -26,7 +38,11 @@ def parse_date(raw: str | None, tz: str | None = None) -> datetime | None:
         try:
             dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            dt = dateparser.parse(raw, settings=_SETTINGS)
+            m = _NUMERIC.match(raw)
+            try:
+                dt = datetime(*(int(g) for g in m.groups() if g is not None)) if m else _dateparser(raw)
+            except ValueError:
+                dt = None
     if dt is None:
         return None
     if dt.tzinfo is None:

@@ -108,6 +108,8 @@ def test_every_corpus_file_parses_without_exception():
     ("2018-09-18 14:38:10", "Asia/Shanghai", datetime(2018, 9, 18, 6, 38, 10, tzinfo=timezone.utc)),
     ("26-FEB-1987 17:51:17.75", None, datetime(1987, 2, 26, 17, 51, 17, 750000, tzinfo=timezone.utc)),
     ("not a date", None, None),
+    ("Seg, 24 Set 2018 19:22:00 -0300", "Asia/Shanghai", datetime(2018, 9, 24, 22, 22, tzinfo=timezone.utc)),  # pt-BR, explicit offset wins
+    ("2020/1/10 14:16:00", "Asia/Shanghai", datetime(2020, 1, 10, 6, 16, tzinfo=timezone.utc)),
 ])
 def test_dates(raw, tz, expected):
     assert parse_date(raw, tz) == expected

@@ -1,0 +1,105 @@
+"""A loopback feed farm: N feeds made from the real feeds of ../shared/corpus/real-feeds, each made
+distinct (its titles and links carry the feed number), served with ETags by one asyncio process.
+
+Round 1 serves every feed; `POST /round2` switches to round 2, where ~10 % of feeds gain an item
+(new ETag) and the rest answer 304 to a conditional GET. 1 % of feeds are slow (2 s), 1 % fail
+(HTTP 500). Run: python bench/farm.py N PORT (prints "ready" when listening).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-feeds"
+SKIP = ("json-", "xx-", "en-gzip")
+
+
+def base_feeds() -> list[bytes]:
+    files = sorted(p for p in CORPUS.iterdir() if p.suffix in (".xml", ".rss", ".atom", ".rdf") and not p.name.startswith(SKIP))
+    return [p.read_bytes() for p in files]
+
+
+def make_distinct(data: bytes, i: int) -> bytes:
+    tag = f"F{i} ".encode()
+    data = re.sub(rb"(<title[^>]*>)(?!<!\[CDATA\[)", lambda m: m.group(1) + tag, data)
+    data = re.sub(rb"(<title[^>]*><!\[CDATA\[)", lambda m: m.group(1) + tag, data)
+    data = re.sub(rb"(<(?:link|guid|id)[^>]*>)(https?://[^<]+)", lambda m: m.group(1) + m.group(2) + f"#f{i}".encode(), data)
+    data = re.sub(rb'(<link[^>]*href=")([^"]+)', lambda m: m.group(1) + m.group(2) + f"#f{i}".encode(), data)
+    return data
+
+
+def extra_item(data: bytes, i: int) -> bytes:
+    item = (f"<item><title>F{i} round-2 story</title><link>https://farm.test/{i}/r2</link>"
+            f"<guid>https://farm.test/{i}/r2</guid><description>new</description></item>").encode()
+    if b"</channel>" in data:
+        return data.replace(b"</channel>", item + b"</channel>", 1)
+    entry = (f"<entry><title>F{i} round-2 story</title><id>https://farm.test/{i}/r2</id>"
+             f"<link href='https://farm.test/{i}/r2'/><summary>new</summary></entry>").encode()
+    return data.replace(b"</feed>", entry + b"</feed>", 1)
+
+
+class Farm:
+    def __init__(self, n: int):
+        bases = base_feeds()
+        self.n = n
+        self.round = 1
+        self.bodies = [make_distinct(bases[i % len(bases)], i) for i in range(n)]
+        self.round2 = {i: extra_item(self.bodies[i], i) for i in range(0, n, 10)}  # ~10 % change
+        self.slow = set(range(5, n, 100))
+        self.failing = set(range(7, n, 100))
+
+    def body(self, i: int) -> bytes:
+        return self.round2.get(i, self.bodies[i]) if self.round == 2 else self.bodies[i]
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+                if int(headers.get("content-length", 0)):
+                    await reader.readexactly(int(headers["content-length"]))
+                status, body, extra = self.route(method, path, headers)
+                if path.startswith("/feed/") and int(path.split("/")[2]) in self.slow:
+                    await asyncio.sleep(2)
+                hdrs = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\nContent-Type: application/xml\r\n{extra}\r\n"
+                writer.write(hdrs.encode() + body)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def route(self, method: str, path: str, headers: dict) -> tuple[str, bytes, str]:
+        if method == "POST" and path == "/round2":
+            self.round = 2
+            return "200 OK", b"round 2", ""
+        m = re.fullmatch(r"/feed/(\d+)", path)
+        if not m or int(m.group(1)) >= self.n:
+            return "404 Not Found", b"", ""
+        i = int(m.group(1))
+        if i in self.failing:
+            return "500 Internal Server Error", b"", ""
+        body = self.body(i)
+        etag = '"' + hashlib.md5(body).hexdigest() + '"'
+        if headers.get("if-none-match") == etag:
+            return "304 Not Modified", b"", f"ETag: {etag}\r\n"
+        return "200 OK", body, f"ETag: {etag}\r\n"
+
+
+async def main(n: int, port: int) -> None:
+    farm = Farm(n)
+    server = await asyncio.start_server(farm.handle, "127.0.0.1", port, backlog=1024)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
