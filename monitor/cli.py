@@ -73,7 +73,8 @@ def backfill(
 
     Example: monitor backfill seeds/
     """
-    from monitor.alerts.sender import route, send_due
+    from monitor.alerts.routing import route
+    from monitor.alerts.sender import send_due
     from monitor.pipeline import process_documents
     from monitor.sources.files import iter_documents
 
@@ -347,7 +348,7 @@ def alerts_send(ctx: typer.Context) -> None:
 
 @alerts_app.command("status")
 def alerts_status(ctx: typer.Context) -> None:
-    """Count deliveries by channel and status.
+    """Deliveries by channel and status, and every delivery not yet sent with its last error.
 
     Example: monitor alerts status
     """
@@ -357,13 +358,64 @@ def alerts_status(ctx: typer.Context) -> None:
     from monitor.db.models import DeliveryRow
 
     with Session(_engine(ctx)) as s:
-        rows = s.exec(select(DeliveryRow.channel, DeliveryRow.status, func.count()).group_by(DeliveryRow.channel, DeliveryRow.status)).all()
+        counts = s.exec(select(DeliveryRow.channel, DeliveryRow.status, func.count())
+                        .group_by(DeliveryRow.channel, DeliveryRow.status)).all()
+        open_rows = s.exec(select(DeliveryRow).where(DeliveryRow.status != "sent").order_by(DeliveryRow.id)).all()
+    out = Console(soft_wrap=True)
     t = Table(title="deliveries")
     for col in ("channel", "status", "count"):
         t.add_column(col)
-    for ch, st, n in rows:
+    for ch, st, n in counts:
         t.add_row(ch, st, str(n))
-    Console().print(t)
+    out.print(t)
+    if open_rows:
+        p = Table(title="pending and dead-lettered")
+        for col in ("id", "event", "channel", "kind", "status", "attempts", "next attempt", "last error"):
+            p.add_column(col, overflow="fold")
+        for d in open_rows:
+            p.add_row(str(d.id), str(d.event_id), d.channel, d.kind, d.status, str(d.attempts),
+                      d.next_attempt_at.isoformat(timespec="seconds") if d.status == "pending" else "",
+                      (d.last_error or "")[:120])
+        out.print(p)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    ctx: typer.Context,
+    channel: Annotated[str | None, typer.Option(help="Only this channel's dead letters.")] = None,
+) -> None:
+    """Re-queue dead-lettered deliveries; the next `alerts send` (or the daemon) tries them again.
+
+    Example: monitor alerts retry --channel email
+    """
+    from monitor.alerts.sender import retry_dead
+
+    print(f"re-queued: {retry_dead(_engine(ctx), channel)}")
+
+
+@alerts_app.command("test")
+def alerts_test(
+    ctx: typer.Context,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+) -> None:
+    """Send a test message to every configured channel (or one), and say what happened.
+
+    Example: monitor alerts test --channel slack-talent-moves
+    """
+    from monitor.alerts.sender import send_test
+
+    channels = _channels(ctx)
+    if not channels:
+        err.print("no channel is configured and enabled (watchers.yaml channels:, or MONITOR_ALERT_URLS)")
+        raise typer.Exit(2)
+    results = send_test(channels, channel)
+    if not results:
+        err.print(f"no channel named {channel!r}; configured: {', '.join(c.name for c in channels)}")
+        raise typer.Exit(2)
+    for name, ok, error in results:
+        print(f"{name}: {'ok' if ok else 'FAILED ' + error}")
+    if not all(ok for _, ok, _ in results):
+        raise typer.Exit(1)
 
 
 def main() -> None:

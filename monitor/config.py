@@ -7,6 +7,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -24,12 +25,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+KINDS = ("resigned", "retired", "fired", "stepped_down", "left", "term_ended")
+DIGESTS = {"hourly": "0 * * * *", "daily": "0 8 * * *"}
+
+
+class ChannelFilter(_Strict):
+    """Which events a channel wants; an empty list means any."""
+    orgs: list[str] = []  # any spelling: 特斯拉 = Tesla
+    persons: list[str] = []
+    kinds: list[Literal["resigned", "retired", "fired", "stepped_down", "left", "term_ended"]] = []
+    languages: list[str] = []  # en, zh-Hans, zh-Hant
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
 class ChannelConfig(_Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     urls: list[str] = Field(min_length=1)
-    tags: list[str] = []
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    tags: list[str] = []  # receives events from watchers sharing a tag; none (or "all"): every event
+    filter: ChannelFilter = ChannelFilter()
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)  # shorthand for filter.min_confidence
+    format: Literal["text", "markdown", "html", "slack"] | None = None  # default: from the URL (Slack, email, ...)
+    title_template: str | None = None  # Jinja2; fields: see README
+    body_template: str | None = None
+    digest: str | None = None  # hourly | daily | a crontab line (UTC): one message per window
+    updates: bool = False  # a "more sources" follow-up when later articles report a known event
     enabled: bool = True  # false when a URL names an environment variable that is not set
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(DIGESTS.get(v, v))
+        except ValueError:
+            raise ValueError("must be hourly, daily or a crontab line such as '0 8 * * 1-5'") from None
+        return v
+
+    @field_validator("title_template", "body_template")
+    @classmethod
+    def _template(cls, v: str | None) -> str | None:
+        if v is not None:
+            from jinja2 import Environment, TemplateSyntaxError
+
+            try:
+                Environment().parse(v)
+            except TemplateSyntaxError as e:
+                raise ValueError(f"template error on its line {e.lineno}: {e.message}") from None
+        return v
 
 
 class WatcherConfig(_Strict):

@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.alerts.sender import route, send_due
+from monitor.alerts.routing import route
+from monitor.alerts.sender import send_due
 from monitor.config import Config, WatcherConfig, active_channels, load_config
 from monitor.db.models import SeenEntryRow, WatcherRow
 from monitor.db.store import _as_utc
@@ -93,8 +94,11 @@ def _new_articles(engine: Engine, w: WatcherConfig, articles: list[Article]) -> 
     return [(k, a) for k, a in keyed.items() if k not in seen]
 
 
-async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, routes, *, force: bool = False) -> PollOutcome:
-    """Poll one watcher if it is due (or `force`), process new entries, record its health."""
+async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: list | None = None, *,
+               force: bool = False) -> PollOutcome:
+    """Poll one watcher if it is due (or `force`), process new entries, record its health.
+    New events are routed to `channels` by this watcher's tags and the channels' filters."""
+    routes = route(channels or [], w.tags)
     now = datetime.now(timezone.utc)
     with Session(engine) as s:
         state = _state(s, w)
@@ -158,7 +162,6 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
                     deliver: bool = True) -> list[PollOutcome]:
     """Poll every watcher once (due or not), then deliver alerts. For cron and checks."""
     channels = active_channels(config)
-    routes = route(channels)
     gate = asyncio.Semaphore(concurrency)
     own = fetcher is None
     fetcher = fetcher or Fetcher()
@@ -166,7 +169,7 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
         async def one(w: WatcherConfig) -> PollOutcome:
             async with gate:
                 try:
-                    return await poll(engine, fetcher, w, routes, force=True)
+                    return await poll(engine, fetcher, w, channels, force=True)
                 except Exception as e:  # a bug with one feed must not stop the others
                     log.exception("watcher %s: poll failed", w.name)
                     return PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
@@ -215,7 +218,7 @@ class Daemon:
             self.mtime = self._mtime()
             return
         self.config, self.mtime = config, self._mtime()
-        self.routes = route(active_channels(config))
+        self.channels = active_channels(config)
         wanted = {f"watch:{w.name}": w for w in config.watchers}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("watch:") and job.id not in wanted:
@@ -237,7 +240,7 @@ class Daemon:
         task = asyncio.current_task()
         self._inflight.add(task)
         try:
-            await poll(self.engine, self.fetcher, w, self.routes)
+            await poll(self.engine, self.fetcher, w, self.channels)
         except Exception:  # a bug in one poll must not stop the daemon
             log.exception("watcher %s: poll failed", name)
         finally:

@@ -29,7 +29,7 @@ class Summary:
 
 
 def process_articles(engine: Engine, articles: list[Article], summary: Summary,
-                     route: Callable[[Departure], list[str]] | None = None,
+                     route: Callable[[Departure, Article], list[str]] | None = None,
                      seen: list[tuple[str, str]] = ()) -> None:
     """Detect departures in `articles` and store them all in one transaction (with `seen`, the
     watcher entry marks that say they were processed)."""
@@ -48,7 +48,7 @@ def process_articles(engine: Engine, articles: list[Article], summary: Summary,
 
 
 def process_documents(engine: Engine, items: Iterable[Document | Skipped],
-                      route: Callable[[Departure], list[str]] | None = None,
+                      route: Callable[[Departure, Article], list[str]] | None = None,
                       progress: Callable[[str], None] | None = None) -> Summary:
     """Parse, detect and store everything in `items`; what cannot be used is listed, not raised."""
     summary = Summary()

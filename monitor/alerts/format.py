@@ -1,5 +1,6 @@
-"""Render an event as an alert (title, body) for a target format, with every untrusted string
-(names, evidence, titles, URLs from feeds) escaped for that target and cut to size."""
+"""Escaping and cutting of untrusted text for each target format, and which format a target
+speaks. Slack: <!channel>, <@U…>, <url|text> and mrkdwn markers neutralised; Markdown:
+specials backslash-escaped; HTML: entities."""
 from __future__ import annotations
 
 import html
@@ -9,6 +10,7 @@ MAX_FIELD = 300
 MAX_EVIDENCE = 600
 MAX_SOURCES = 10
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
 
 KIND_WORDS = {
     "resigned": "resigned from", "retired": "retired from", "fired": "was pushed out of",
@@ -16,12 +18,14 @@ KIND_WORDS = {
 }
 
 
-def fmt_for_url(url: str) -> str:
-    """'slack', 'html' or 'text': how a target interprets what it is sent."""
+def fmt_for_url(url: str, configured: str | None = None) -> str:
+    """'slack', 'html', 'markdown' or 'text': how a target reads what it is sent."""
     u = url.lower()
     if u.startswith("slack://") or "hooks.slack.com" in u:
         return "slack"
-    return "text"
+    if configured:
+        return configured
+    return "html" if u.startswith(("mailto://", "mailtos://")) else "text"
 
 
 def cut(text: str | None, limit: int = MAX_FIELD) -> str:
@@ -30,35 +34,12 @@ def cut(text: str | None, limit: int = MAX_FIELD) -> str:
 
 
 def escape(text: str, fmt: str) -> str:
-    """Neutralise what the target would interpret: Slack's <!channel>, <@U…>, <url|text> and
-    mrkdwn markers; HTML tags."""
+    """Neutralise what the target would interpret."""
     if fmt == "slack":
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         return re.sub(r"([*_~`])", "\u200b\\1\u200b", text)  # no bold/italic/code injection
+    if fmt == "markdown":
+        return _MD_SPECIAL.sub(r"\\\1", text)
     if fmt == "html":
         return html.escape(text, quote=True)
     return text
-
-
-def render(event: dict, fmt: str = "text") -> tuple[str, str]:
-    """(title, body) of an alert for a new departure event."""
-    e = {k: escape(cut(str(v)) if v is not None else "", fmt) for k, v in event.items() if isinstance(v, (str, int, float)) or v is None}
-    verb = KIND_WORDS.get(event.get("kind") or "left", "left")
-    org = e.get("org") or "an organisation"
-    title = cut(f"Departure: {e['person']} {verb} {org}", 250)
-    lines = [f"{e['person']} {verb} {org}."]
-    aliases = [escape(cut(a, 80), fmt) for a in event.get("aliases") or []]
-    if aliases:
-        lines.append("Also written: " + ", ".join(aliases[:10]))
-    if e.get("role"):
-        lines.append(f"Role: {e['role']}")
-    if e.get("announced_at"):
-        lines.append(f"Date: {e['announced_at']}")
-    lines.append(f"Confidence: {float(event.get('confidence') or 0):.2f}")
-    if event.get("evidence"):
-        lines.append(f"Evidence: “{escape(cut(event['evidence'], MAX_EVIDENCE), fmt)}”")
-    sources = [escape(cut(s, 300), fmt) for s in (event.get("sources") or [])[:MAX_SOURCES]]
-    if sources:
-        lines.append("Sources:")
-        lines.extend(f"  - {s}" for s in sources)
-    return title, "\n".join(lines)

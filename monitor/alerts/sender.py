@@ -1,8 +1,12 @@
 """Deliver due outbox rows through Apprise and record each outcome.
 
-A delivery is claimed, sent, then marked sent (or failed with backoff, then dead after
-MAX_ATTEMPTS). The one duplicate window: a crash after Apprise handed the message over and
-before the row is marked sends that one message again on restart.
+New-event and update rows of ordinary channels go one message each; a digest channel's rows
+wait for its window (hourly, daily or a crontab line) and go as one message — a window missed
+while the daemon was down is sent at the next run. A failure is retried with exponential backoff
+and jitter, then dead-lettered after MAX_ATTEMPTS (`monitor alerts retry` re-queues).
+
+The one duplicate window: a crash after Apprise handed the message over and before the row is
+marked sends that message again on restart.
 """
 from __future__ import annotations
 
@@ -15,16 +19,19 @@ import apprise
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.alerts.format import fmt_for_url, render
+from monitor.alerts.format import fmt_for_url
 from monitor.alerts.secrets import mask, mask_url
-from monitor.config import ChannelConfig
-from monitor.db.models import DeliveryRow
+from monitor.alerts.templates import render_digest, render_event, render_update
+from monitor.config import DIGESTS, ChannelConfig
+from monitor.db.models import ChannelStateRow, DeliveryRow
 from monitor.db.store import _as_utc, list_events
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
+_APPRISE_FMT = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
+                "slack": apprise.NotifyFormat.MARKDOWN, "html": apprise.NotifyFormat.HTML}
 
 
 @dataclass
@@ -33,6 +40,7 @@ class SendResult:
     failed: int = 0
     dead: int = 0
     skipped: int = 0
+    digests: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -42,59 +50,37 @@ def backoff(attempts: int) -> timedelta:
     return delay * random.uniform(0.8, 1.2)
 
 
-def _notify(urls: list[str], title: str, body: str) -> tuple[bool, str]:
-    """Send through Apprise; (ok, masked error text)."""
+def notify(url: str, title: str, body: str, fmt: str) -> tuple[bool, str]:
+    """Send one message through Apprise; (ok, masked error text)."""
     ap = apprise.Apprise()
-    for u in urls:
-        if not ap.add(u):
-            return False, f"not a valid Apprise URL: {mask_url(u)}"
+    if not ap.add(url):
+        return False, f"not a valid Apprise URL: {mask_url(url)}"
     with apprise.LogCapture(level=logging.WARNING) as logs:
         try:
-            ok = bool(ap.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
+            ok, extra = bool(ap.notify(title=title, body=body, body_format=_APPRISE_FMT[fmt])), ""
         except Exception as e:  # a plugin bug must not kill the sender
             ok, extra = False, f"{type(e).__name__}: {e}"
-        else:
-            extra = ""
         text = (logs.getvalue() + extra).strip()
-    return ok, mask(text or ("delivery failed" if not ok else ""), urls)[:2000]
+    return ok, mask(text or ("" if ok else "delivery failed"), [url])[:2000]
 
 
-def route(channels: list[ChannelConfig]):
-    """The routing function for ingest: which channels get an alert for a departure."""
-    def _route(d) -> list[str]:
-        return [c.name for c in channels if d.confidence >= c.min_confidence]
-    return _route
+def _send_channel(ch: ChannelConfig, render) -> tuple[bool, str]:
+    """`render(fmt) -> (title, body)` sent to every URL of the channel, each in its format."""
+    ok, errors = True, []
+    for url in ch.urls:
+        fmt = fmt_for_url(url, ch.format)
+        title, body = render(fmt)
+        one_ok, err = notify(url, title, body, fmt)
+        ok = ok and one_ok
+        if err and not one_ok:
+            errors.append(err)
+    return ok, "; ".join(errors)
 
 
-def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None = None) -> SendResult:
-    """Deliver every pending delivery that is due. Channels not configured now are left pending."""
-    now = now or datetime.now(timezone.utc)
-    by_name = {c.name: c for c in channels}
-    result = SendResult()
-    with Session(engine) as session:
-        due = session.exec(
-            select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
-            .order_by(DeliveryRow.id)
-        ).all()
-        due_ids = [(d.id, d.event_id, d.channel) for d in due]
-    for did, event_id, chname in due_ids:
-        ch = by_name.get(chname)
-        if ch is None:
-            result.skipped += 1
-            continue
-        events = list_events(engine, event_ids=[event_id])
-        if not events:
-            continue
-        ok, err_parts = True, []
-        for url in ch.urls:  # each target gets its own format and escaping
-            title, body = render(events[0], fmt_for_url(url))
-            one_ok, one_err = _notify([url], title, body)
-            ok = ok and one_ok
-            if one_err:
-                err_parts.append(one_err)
-        err = "; ".join(err_parts)
-        with Session(engine) as session:
-            d = session.get(DeliveryRow, did)
+def _record(engine: Engine, ids: list[int], ok: bool, err: str, now: datetime, result: SendResult, chname: str) -> None:
+    with Session(engine) as s:
+        for did in ids:
+            d = s.get(DeliveryRow, did)
             d.attempts += 1
             if ok:
                 d.status, d.delivered_at, d.last_error = "sent", datetime.now(timezone.utc), None
@@ -107,8 +93,98 @@ def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None
                 else:
                     d.next_attempt_at = _as_utc(now) + backoff(d.attempts)
                     result.failed += 1
-                result.errors.append(f"{chname}: {err}")
-                log.warning("delivery %s to %s failed (attempt %s): %s", did, chname, d.attempts, err)
-            session.add(d)
-            session.commit()
+            s.add(d)
+        s.commit()
+    if not ok:
+        result.errors.append(f"{chname}: {err}")
+        log.warning("delivery to %s failed: %s", chname, err)
+
+
+def _digest_due(engine: Engine, ch: ChannelConfig, now: datetime) -> bool:
+    from apscheduler.triggers.cron import CronTrigger
+
+    with Session(engine) as s:
+        state = s.get(ChannelStateRow, ch.name)
+        if state is None or state.last_digest_at is None:  # the first window starts now
+            s.add(ChannelStateRow(name=ch.name, last_digest_at=now))
+            s.commit()
+            return False
+        last = _as_utc(state.last_digest_at)
+    nxt = CronTrigger.from_crontab(DIGESTS.get(ch.digest, ch.digest), timezone="UTC").get_next_fire_time(None, last)
+    return nxt is not None and nxt <= now
+
+
+def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None = None) -> SendResult:
+    """Deliver what is due. Rows of channels not configured now stay pending."""
+    now = now or datetime.now(timezone.utc)
+    by_name = {c.name: c for c in channels}
+    result = SendResult()
+    with Session(engine) as session:
+        due = session.exec(select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+                           .order_by(DeliveryRow.id)).all()
+        due = [(d.id, d.event_id, d.channel, d.kind) for d in due]
+    digest_rows: dict[str, list[tuple[int, int]]] = {}
+    for did, event_id, chname, kind in due:
+        ch = by_name.get(chname)
+        if ch is None:
+            result.skipped += 1
+            continue
+        if ch.digest:
+            digest_rows.setdefault(chname, []).append((did, event_id))
+            continue
+        events = list_events(engine, event_ids=[event_id])
+        if not events:
+            continue
+        ev = events[0]
+        if kind == "update":
+            ok, err = _send_channel(ch, lambda fmt: render_update(ev, fmt))
+        else:
+            ok, err = _send_channel(ch, lambda fmt: render_event(ev, fmt, ch.title_template, ch.body_template))
+        _record(engine, [did], ok, err, now, result, chname)
+    for ch in channels:
+        if not ch.digest or not _digest_due(engine, ch, now):
+            continue
+        rows = digest_rows.get(ch.name, [])
+        if rows:
+            event_ids = list(dict.fromkeys(e for _, e in rows))
+            events = sorted(list_events(engine, event_ids=event_ids), key=lambda e: e["first_seen_at"])
+            ok, err = _send_channel(ch, lambda fmt: render_digest(events, fmt))
+            _record(engine, [d for d, _ in rows], ok, err, now, result, ch.name)
+            if not ok:
+                continue
+            result.digests += 1
+        with Session(engine) as s:
+            state = s.get(ChannelStateRow, ch.name)
+            state.last_digest_at = now
+            s.add(state)
+            s.commit()
     return result
+
+
+def retry_dead(engine: Engine, channel: str | None = None) -> int:
+    """Re-queue dead-lettered deliveries (all, or one channel's). Returns how many."""
+    with Session(engine) as s:
+        q = select(DeliveryRow).where(DeliveryRow.status == "dead")
+        if channel:
+            q = q.where(DeliveryRow.channel == channel)
+        rows = s.exec(q).all()
+        for d in rows:
+            d.status, d.attempts, d.next_attempt_at = "pending", 0, datetime.now(timezone.utc)
+            s.add(d)
+        s.commit()
+        return len(rows)
+
+
+def send_test(channels: list[ChannelConfig], name: str | None = None) -> list[tuple[str, bool, str]]:
+    """A test message to every channel (or the one named): [(channel, ok, error)]."""
+    sample = {"person": "Test Person", "org": "Example Corp", "role": "chief example officer", "kind": "left",
+              "confidence": 1.0, "evidence": "This is a test message from monitor.", "aliases": [],
+              "sources": ["https://example.com/monitor-test"], "mentions": 1}
+    out = []
+    for ch in channels:
+        if name and ch.name != name:
+            continue
+        ok, err = _send_channel(ch, lambda fmt: (f"monitor test message for channel {ch.name}",
+                                                 render_event(sample, fmt)[1]))
+        out.append((ch.name, ok, err))
+    return out

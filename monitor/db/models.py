@@ -68,12 +68,16 @@ class MentionRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (event, channel), written in the event's transaction."""
+    """The outbox: one row per (event, channel) for a new event, written in the event's
+    transaction; and at most one "more sources" update per (event, channel, day)."""
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "channel"), Index("ix_deliveries_due", "status", "next_attempt_at"))
+    __table_args__ = (UniqueConstraint("event_id", "channel", "kind", "day"),
+                      Index("ix_deliveries_due", "status", "next_attempt_at"))
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="events.id")
     channel: str = Field(max_length=128)
+    kind: str = Field(default="new", max_length=16)  # new | update
+    day: str = Field(default="", max_length=10)  # the day of an update ("" for new)
     status: str = Field(default="pending", max_length=16)  # pending | sent | dead
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -108,3 +112,10 @@ class SeenEntryRow(SQLModel, table=True):
     watcher: str = Field(max_length=128, index=True)
     entry_key: str = Field(max_length=64)
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelStateRow(SQLModel, table=True):
+    """Per channel: when its last digest went out (a digest missed while down goes at start)."""
+    __tablename__ = "channel_state"
+    name: str = Field(primary_key=True, max_length=128)
+    last_digest_at: datetime | None = None

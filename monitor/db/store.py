@@ -95,13 +95,13 @@ def _write_lock(engine: Engine):
 
 
 def ingest(engine: Engine, article: Article, departures: list[Departure],
-           route: Callable[[Departure], list[str]] | None = None) -> IngestResult:
+           route: Callable[[Departure, Article], list[str]] | None = None) -> IngestResult:
     """Store one article and its departures (see ingest_many)."""
     return ingest_many(engine, [(article, departures)], route)[0]
 
 
 def ingest_many(engine: Engine, items: list[tuple[Article, list[Departure]]],
-                route: Callable[[Departure], list[str]] | None = None,
+                route: Callable[[Departure, Article], list[str]] | None = None,
                 seen: list[tuple[str, str]] = ()) -> list[IngestResult]:
     """Store articles and their departures in ONE transaction, with the (watcher, entry key)
     marks of `seen`: an entry is marked processed exactly when its article is stored. A
@@ -135,8 +135,20 @@ def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:
             session.add(SeenEntryRow(watcher=w, entry_key=k))
 
 
+def _queue_updates(session: Session, ev: EventRow, d: Departure, article: Article, route) -> None:
+    """A "more sources" follow-up for channels that want them: at most one per event a day."""
+    wanted = [c for c in (route(d, article) if route else []) if c in getattr(route, "updates", ())]
+    today = datetime.now(timezone.utc).date().isoformat()
+    for ch in wanted:
+        exists = session.exec(select(DeliveryRow.id).where(
+            DeliveryRow.event_id == ev.id, DeliveryRow.channel == ch, DeliveryRow.kind == "update",
+            DeliveryRow.day == today)).first()
+        if exists is None:
+            session.add(DeliveryRow(event_id=ev.id, channel=ch, kind="update", day=today))
+
+
 def _ingest(session: Session, article: Article, departures: list[Departure],
-            route: Callable[[Departure], list[str]] | None = None) -> IngestResult:
+            route: Callable[[Departure, Article], list[str]] | None = None) -> IngestResult:
     """Store `article` and its departures in `session` (not committed). An article already
     stored (same URL or same content) changes nothing. A new event gets one pending delivery per
     channel `route` picks for it; a new mention of a known event alerts nobody."""
@@ -167,12 +179,13 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
             session.add(ev)
             session.flush()
             result.new_events.append(ev.id)
-            for ch in route(d) if route else []:
+            for ch in route(d, article) if route else []:
                 session.add(DeliveryRow(event_id=ev.id, channel=ch))
         else:
             if session.exec(select(MentionRow.id).where(MentionRow.event_id == ev.id, MentionRow.article_id == arow.id)).first():
                 continue  # the same person twice in one article: one mention
             result.merged_mentions += 1
+            _queue_updates(session, ev, d, article, route)
             if not ev.org_key and okey:
                 ev.org, ev.org_key = org, okey
             ev.role = ev.role or d.role

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
-from monitor.alerts.format import escape, render
-from monitor.alerts.sender import route, send_due
+from monitor.alerts.format import escape
+from monitor.alerts.templates import render_event
+from monitor.alerts.routing import route
+from monitor.alerts.sender import send_due
 from monitor.config import ChannelConfig
 from monitor.db.models import DeliveryRow
 from monitor.db.store import ingest, list_events
@@ -116,7 +118,7 @@ def test_hostile_text_is_neutralised_for_slack():
     event = {"person": "<!channel> Eve", "org": "<https://evil.test|click me>", "kind": "left",
              "role": "*boss*", "aliases": ["<@U123>"], "confidence": 0.9, "evidence": "x" * 5000,
              "sources": ["https://ok.test/a"], "announced_at": None}
-    title, body = render(event, "slack")
+    title, body = render_event(event, "slack")
     for live in ("<!channel>", "<@U123>", "<https://evil.test|click me>", "*boss*"):
         assert live not in title + body
     assert "&lt;!channel&gt;" in body
