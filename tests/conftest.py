@@ -37,10 +37,11 @@ def free_port() -> int:
 class Recorder:
     """What a loopback HTTP endpoint received; `fail_first` makes the first N requests answer 500."""
 
-    def __init__(self, fail_first: int = 0, always_fail: bool = False):
+    def __init__(self, fail_first: int = 0, always_fail: bool = False, delay: float = 0.0):
         self.requests: list[dict] = []
         self.fail_first = fail_first
         self.always_fail = always_fail
+        self.delay = delay  # seconds before answering (a slow receiver)
 
 
 @pytest.fixture
@@ -52,6 +53,10 @@ def http_endpoint():
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             rec.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+            if rec.delay:
+                import time
+
+                time.sleep(rec.delay)
             failing = rec.always_fail or len(rec.requests) <= rec.fail_first
             self.send_response(500 if failing else 200)
             self.end_headers()

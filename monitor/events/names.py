@@ -53,11 +53,11 @@ def person_keys(name: str) -> set[str]:
     plain = _ascii(name).lower()
     nick = re.findall(r"\(([^)]*)\)", plain)
     base = re.sub(r"\([^)]*\)", " ", plain)
-    tokens = re.findall(r"[a-z][a-z'\-]*", base)
+    tokens = re.findall(r"[a-z0-9][a-z0-9'\-]*", base)
     if (k := _latin_key(tokens)):
         keys.add(k)
     for n in nick:  # "Yuhuai (Tony) Wu" is also "Tony Wu"
-        nt = re.findall(r"[a-z][a-z'\-]*", n)
+        nt = re.findall(r"[a-z0-9][a-z0-9'\-]*", n)
         if nt and tokens:
             if (k := _latin_key(nt + tokens[-1:])):
                 keys.add(k)

@@ -10,6 +10,7 @@ def test_chinese_name_matches_its_pinyin_spelling_in_both_scripts():
 def test_different_people_do_not_match():
     assert not person_keys("吴宇怀") & person_keys("Jimmy Ba")
     assert not person_keys("Simon Zhai") & person_keys("Simon Zhou")
+    assert not person_keys("Agent 007 Bond") & person_keys("Agent 008 Bond")  # digits count
 
 
 def test_latin_name_variants():
