@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.alerts.secrets import register
+
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "watchers.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -207,12 +209,14 @@ def load_config(path: str | Path | None, *, required: bool = False) -> Config:
                 ch.enabled = False
             urls.append(expanded)
         ch.urls = urls
+        register(urls)  # masked in every log line from here on
     return config
 
 
 def env_channel() -> ChannelConfig | None:
     """MONITOR_ALERT_URLS (whitespace-separated Apprise URLs): a channel for every new event."""
     urls = os.environ.get("MONITOR_ALERT_URLS", "").split()
+    register(urls)
     return ChannelConfig(name="env", urls=urls) if urls else None
 
 

@@ -1,6 +1,7 @@
 """Masking of Apprise URLs and the tokens inside them, for every log line and stored error."""
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -44,3 +45,26 @@ def mask_url(url: str) -> str:
     if scheme.lower() not in ("json", "xml", "form", "mailto", "mailtos", "http", "https"):
         host = "***"
     return f"{scheme}://{host}/***"
+
+
+_SECRET_URLS: set[str] = set()
+_base_factory = logging.getLogRecordFactory()
+
+
+def _masking_factory(*args, **kwargs):
+    """Every log record, from any library (Apprise, urllib3, ...), with registered URLs masked."""
+    record = _base_factory(*args, **kwargs)
+    if _SECRET_URLS:
+        msg = record.getMessage()
+        masked = mask(msg, sorted(_SECRET_URLS))
+        if masked != msg:
+            record.msg, record.args = masked, ()
+    return record
+
+
+logging.setLogRecordFactory(_masking_factory)
+
+
+def register(urls: list[str]) -> None:
+    """Mask these URLs (and the tokens in them) in every log line from now on."""
+    _SECRET_URLS.update(u for u in urls if u)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.alerts.format import fmt_for_url
-from monitor.alerts.secrets import mask, mask_url
+from monitor.alerts.secrets import mask, mask_url, register
 from monitor.alerts.templates import render_digest, render_event, render_update
 from monitor.config import DIGESTS, ChannelConfig
 from monitor.db.models import ChannelStateRow, DeliveryRow
@@ -52,6 +52,7 @@ def backoff(attempts: int) -> timedelta:
 
 def notify(url: str, title: str, body: str, fmt: str) -> tuple[bool, str]:
     """Send one message through Apprise; (ok, masked error text)."""
+    register([url])
     ap = apprise.Apprise()
     if not ap.add(url):
         return False, f"not a valid Apprise URL: {mask_url(url)}"

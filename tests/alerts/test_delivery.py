@@ -146,3 +146,15 @@ def test_mask_hides_urls_and_their_parts():
     for secret in ("TOKENA1234", "TOKENB5678", "TOKENC9012", "hunter2pass"):
         assert secret not in out
     assert "smtp.example.com" in out  # the host still tells which channel failed
+
+
+def test_apprise_debug_lines_are_masked(engine, http_endpoint, caplog):
+    host, _ = http_endpoint
+    token = "WEBHOOKTOKEN0123456789"
+    url = f"json://{host}/api/webhooks/{token}"  # a token in the path, as Discord and Slack use
+    channels = [ChannelConfig(name="hook", urls=[url])]
+    store_one(engine, channels)
+    with caplog.at_level(logging.DEBUG):
+        assert send_due(engine, channels).sent == 1
+    assert "POST URL" in caplog.text  # Apprise did log the URL it posted to…
+    assert token not in caplog.text  # …masked
