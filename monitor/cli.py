@@ -24,6 +24,9 @@ app = typer.Typer(help="Watch news and feeds; alert when a named person leaves a
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 alerts_app = typer.Typer(help="The alert outbox: send what is due, see what is pending.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+orgs_app = typer.Typer(help="Organisations: every spelling, departures and waves; merge two.",
+                        invoke_without_command=True)
+app.add_typer(orgs_app, name="orgs")
 watchers_app = typer.Typer(help="The feeds `monitor run` polls: health, OPML import.", no_args_is_help=True)
 app.add_typer(watchers_app, name="watchers")
 err = Console(stderr=True, soft_wrap=True)
@@ -306,6 +309,78 @@ def watchers_import(
     added = append_watchers(path, new, existing)
     load_config(path, required=True)  # what we wrote must read back
     print(f"{len(added)} watchers added to {path} ({len(new) - len(added)} already watched)")
+
+
+@app.command()
+def waves(
+    ctx: typer.Context,
+    org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling).")] = None,
+    format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table,
+) -> None:
+    """Departure waves: bursts of exits at one organisation, well above its usual rate.
+
+    Example: monitor waves --org xAI --format json
+    """
+    from monitor.db.store import list_waves
+
+    rows = list_waves(_engine(ctx), org=org)
+    if format is Fmt.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    out = Console(soft_wrap=True)
+    if not rows:
+        out.print("no waves")
+    for w in rows:
+        head = (f"{w['org']}: {w['size']} departures in {w['days']} days ({w['started_on']} – {w['last_event_on']}), "
+                f"{w['times_usual']}× its usual rate, {w['senior']} senior" + ("" if w["open"] else ", ended"))
+        t = Table(title=head, title_justify="left")
+        for col in ("date", "person", "role", "seniority", "kind"):
+            t.add_column(col, overflow="fold")
+        for m in w["members"]:
+            t.add_row(m["date"] or f"~{m['counted_on']}", m["person"], m["role"] or "", m["seniority"], m["kind"])
+        out.print(t)
+
+
+@orgs_app.callback()
+def orgs(ctx: typer.Context, format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table) -> None:
+    """List organisations with their spellings, departures and waves.
+
+    Example: monitor orgs
+    """
+    if ctx.invoked_subcommand:
+        return
+    from monitor.db.store import list_orgs
+
+    rows = list_orgs(_engine(ctx))
+    if format is Fmt.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    t = Table(title=f"{len(rows)} organisations")
+    for col in ("organisation", "also written", "departures", "waves"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], ", ".join(r["aliases"]), str(r["departures"]), str(r["waves"]))
+    Console().print(t)
+
+
+@orgs_app.command("merge")
+def orgs_merge(
+    ctx: typer.Context,
+    into: Annotated[str, typer.Argument(help="The organisation to keep (any spelling).")],
+    other: Annotated[str, typer.Argument(help="The organisation that is the same one (any spelling).")],
+) -> None:
+    """Merge two organisations that are one: spellings, departures and waves move to the first.
+
+    Example: monitor orgs merge "Google DeepMind" "DeepMind Technologies"
+    """
+    from monitor.db.store import merge_orgs
+
+    try:
+        name, moved = merge_orgs(_engine(ctx), into, other)
+    except ValueError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
+    print(f"merged into {name}: {moved} departures moved")
 
 
 @app.command()

@@ -51,6 +51,7 @@ class ChannelConfig(_Strict):
     body_template: str | None = None
     digest: str | None = None  # hourly | daily | a crontab line (UTC): one message per window
     updates: bool = False  # a "more sources" follow-up when later articles report a known event
+    waves: Literal["also", "only", "off"] = "also"  # departure-wave alerts; "only": no single departures
     enabled: bool = True  # false when a URL names an environment variable that is not set
 
     @field_validator("digest")

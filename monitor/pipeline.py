@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from monitor.db.store import ingest_many
+from monitor.db.store import ingest_many, update_waves
 from monitor.detect import classify
 from monitor.parse import parse_document
 from monitor.parse.lang import detect_language
@@ -37,7 +37,11 @@ def process_articles(engine: Engine, articles: list[Article], summary: Summary,
     for article in articles:
         article.language = article.language or detect_language(f"{article.title}\n{article.text[:4000]}")
         items.append((article, classify(article)[2]))
-    for res in ingest_many(engine, items, route, seen):
+    results = ingest_many(engine, items, route, seen)
+    touched = set().union(*(r.org_keys for r in results)) if results else set()
+    if touched:
+        update_waves(engine, touched, getattr(route, "waves", None))
+    for res in results:
         if not res.new_article:
             summary.duplicates += 1
             continue

@@ -36,11 +36,19 @@ class Router:
     def __call__(self, d: Departure, article: Article) -> list[str]:
         out = []
         for ch in self.channels:
+            if ch.waves == "only":
+                continue
             if ch.tags and "all" not in ch.tags and not (self.tags & set(ch.tags)):
                 continue
             if _wants(ch, d, article):
                 out.append(ch.name)
         return out
+
+
+    def waves(self, org_key_: str, org: str) -> list[str]:
+        """Channels that want wave alerts for this organisation (their org filter applies)."""
+        return [ch.name for ch in self.channels if ch.waves != "off"
+                and (not ch.filter.orgs or org_key_ in {org_key(o) for o in ch.filter.orgs})]
 
 
 def route(channels: list[ChannelConfig], source_tags: list[str] | None = None) -> Router:

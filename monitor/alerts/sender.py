@@ -21,10 +21,10 @@ from sqlmodel import Session, select
 
 from monitor.alerts.format import fmt_for_url
 from monitor.alerts.secrets import mask, mask_url, register
-from monitor.alerts.templates import render_digest, render_event, render_update
+from monitor.alerts.templates import render_digest, render_event, render_update, render_wave
 from monitor.config import DIGESTS, ChannelConfig
 from monitor.db.models import ChannelStateRow, DeliveryRow
-from monitor.db.store import _as_utc, list_events
+from monitor.db.store import _as_utc, list_events, list_waves
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -123,12 +123,18 @@ def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None
     with Session(engine) as session:
         due = session.exec(select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
                            .order_by(DeliveryRow.id)).all()
-        due = [(d.id, d.event_id, d.channel, d.kind) for d in due]
+        due = [(d.id, d.event_id, d.wave_id, d.channel, d.kind) for d in due]
     digest_rows: dict[str, list[tuple[int, int]]] = {}
-    for did, event_id, chname, kind in due:
+    for did, event_id, wave_id, chname, kind in due:
         ch = by_name.get(chname)
         if ch is None:
             result.skipped += 1
+            continue
+        if wave_id is not None:  # waves are rare and urgent: never held for a digest
+            waves = list_waves(engine, wave_ids=[wave_id])
+            if waves:
+                ok, err = _send_channel(ch, lambda fmt: render_wave(waves[0], fmt, kind))
+                _record(engine, [did], ok, err, now, result, chname)
             continue
         if ch.digest:
             digest_rows.setdefault(chname, []).append((did, event_id))

@@ -121,3 +121,26 @@ def render_digest(events: list[dict], fmt: str) -> tuple[str, str]:
     ctx = {"events": [fields(e, fmt) for e in events], "count": len(events)}
     body_tpl = DIGEST["html"] if fmt == "html" else DIGEST["text"]
     return _render(DIGEST["title"], "text", ctx), _render(body_tpl, fmt, ctx)
+
+
+WAVE = {
+    "title": "{{ 'Wave' if kind == 'new' else 'Wave grows' }}: {{ org }}: {{ size }} departures in {{ days }} days"
+             "{% if times_usual >= 2 %}, {{ times_usual }}× its usual rate{% endif %}"
+             "{% if co_founders %}, incl. {{ co_founders | length }} co-founder{{ '' if co_founders | length == 1 else 's' }}{% endif %}",
+    "text": ("{% for m in members %}- {{ m.person }}{% if m.role %} ({{ m.role }}){% endif %}, {{ m.date or m.counted_on }}"
+             "{% if m.sources %}: {{ m.sources[0] }}{% endif %}\n{% endfor %}"),
+    "html": ("<ul>{% for m in members %}<li><b>{{ m.person }}</b>{% if m.role %} ({{ m.role }}){% endif %}, "
+             "{{ m.date or m.counted_on }}{% if m.sources %}: {{ m.sources[0] }}{% endif %}</li>{% endfor %}</ul>"),
+}
+
+
+def render_wave(wave: dict, fmt: str, kind: str = "new") -> tuple[str, str]:
+    """The message for a wave that opened (kind "new") or grew ("update")."""
+    esc = (lambda v: v) if fmt == "html" else (lambda v: escape(v, fmt))
+    members = [{"person": esc(cut(m["person"], 80)), "role": esc(cut(m["role"], 80)) if m.get("role") else None,
+                "date": m.get("date"), "counted_on": m["counted_on"],
+                "sources": [esc(cut(s, 300)) for s in m.get("sources", [])[:1]]} for m in wave["members"][:40]]
+    ctx = {**{k: wave[k] for k in ("size", "days", "times_usual")}, "kind": kind, "org": escape(cut(wave["org"]), "text"),
+           "co_founders": wave["co_founders"], "members": members}
+    title = _render(WAVE["title"], "text", ctx)
+    return cut(title, 250), _render(WAVE["html"] if fmt == "html" else WAVE["text"], fmt, ctx)

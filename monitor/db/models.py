@@ -71,12 +71,13 @@ class DeliveryRow(SQLModel, table=True):
     """The outbox: one row per (event, channel) for a new event, written in the event's
     transaction; and at most one "more sources" update per (event, channel, day)."""
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "channel", "kind", "day"),
+    __table_args__ = (UniqueConstraint("event_id", "wave_id", "channel", "kind", "day"),
                       Index("ix_deliveries_due", "status", "next_attempt_at"))
     id: int | None = Field(default=None, primary_key=True)
-    event_id: int = Field(foreign_key="events.id")
+    event_id: int | None = Field(default=None, foreign_key="events.id")  # a departure alert, or
+    wave_id: int | None = Field(default=None, foreign_key="waves.id")  # a wave alert
     channel: str = Field(max_length=128)
-    kind: str = Field(default="new", max_length=16)  # new | update
+    kind: str = Field(default="new", max_length=16)  # new | update (of an event or a wave)
     day: str = Field(default="", max_length=10)  # the day of an update ("" for new)
     status: str = Field(default="pending", max_length=16)  # pending | sent | dead
     attempts: int = 0
@@ -119,3 +120,36 @@ class ChannelStateRow(SQLModel, table=True):
     __tablename__ = "channel_state"
     name: str = Field(primary_key=True, max_length=128)
     last_digest_at: datetime | None = None
+
+
+class OrgRow(SQLModel, table=True):
+    """An organisation: canonical name and comparison key (events carry the key)."""
+    __tablename__ = "orgs"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=512)
+    name: str = Field(max_length=512)
+
+
+class OrgAliasRow(SQLModel, table=True):
+    """A spelling of an organisation (alias) and its key; a merged organisation's keys point here."""
+    __tablename__ = "org_aliases"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="orgs.id", index=True)
+    alias: str = Field(max_length=512)
+    alias_key: str = Field(unique=True, max_length=520)
+
+
+class WaveRow(SQLModel, table=True):
+    """A departure wave at one organisation: a burst of exits well above its usual rate."""
+    __tablename__ = "waves"
+    id: int | None = Field(default=None, primary_key=True)
+    org_key: str = Field(max_length=512, index=True)
+    org: str = Field(max_length=512)
+    started_on: date
+    last_event_on: date
+    size: int = 0
+    senior: int = 0  # co-founders, C-level and VPs among them
+    baseline: float = 0.0  # the organisation's usual departures per window
+    closed: bool = False
+    alerted: bool = False  # an "opened" alert was queued (a wave found long after it ended is not)
+    created_at: datetime = Field(default_factory=utcnow)

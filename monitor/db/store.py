@@ -6,7 +6,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,8 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from monitor.db.models import ArticleRow, DeliveryRow, EventNameRow, EventRow, MentionRow, SeenEntryRow
-from monitor.events.names import canonical_org, display_name, org_key, person_keys
+from monitor.db.models import (ArticleRow, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
+                               SeenEntryRow, WaveRow)
+from monitor.events.names import display_name, org_key, person_keys
+from monitor.events.orgs import resolve_org, seniority
+from monitor.events.waves import Exit, find_waves
 from monitor.records import Article, Departure
 
 DEFAULT_DB = "sqlite:///store/monitor.db"
@@ -52,6 +55,7 @@ class IngestResult:
     departures: int = 0
     new_events: list[int] | None = None
     merged_mentions: int = 0
+    org_keys: set[str] = field(default_factory=set)  # organisations whose departures changed
 
 
 def _find_event(session: Session, keys: set[str], okey: str) -> EventRow | None:
@@ -168,8 +172,9 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     for d in departures:
         names = [d.person, *d.aliases]
         keys = set().union(*(person_keys(n) for n in names))
-        org = canonical_org(d.org)
-        okey = org_key(d.org)
+        org, okey = resolve_org(session, d.org)
+        if okey:
+            result.org_keys.add(okey)
         ev = _find_event(session, keys, okey)
         if ev is None:
             ev = EventRow(
@@ -213,7 +218,7 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
         if since is not None:
             q = q.where(EventRow.first_seen_at >= since)
         if org:
-            q = q.where(EventRow.org_key == org_key(org))
+            q = q.where(EventRow.org_key == _org_key_of(session, org))
         if person:
             keys = person_keys(person) | {"alias:" + person.lower()}
             q = q.where(EventRow.id.in_(select(EventNameRow.event_id).where(EventNameRow.key.in_(keys))))
@@ -244,3 +249,160 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
                 "evidence": ev.evidence,
             })
         return out
+
+
+def _org_key_of(session: Session, org: str) -> str:
+    """The key of the organisation `org` names, following merges."""
+    key = org_key(org)
+    alias = session.exec(select(OrgAliasRow).where(OrgAliasRow.alias_key == key)).first()
+    return session.get(OrgRow, alias.org_id).key if alias else key
+
+
+# ------------------------------------------------------------------ waves
+def wave_inputs(session: Session, okey: str) -> list[Exit]:
+    """An organisation's departures with the date each counts on: the date the text states;
+    else the median date of departures reported in the same articles; else the article's date;
+    else when it was first seen."""
+    events = session.exec(select(EventRow).where(EventRow.org_key == okey)).all()
+    out = []
+    for ev in events:
+        rows = session.exec(select(MentionRow, ArticleRow).join(ArticleRow, ArticleRow.id == MentionRow.article_id)
+                            .where(MentionRow.event_id == ev.id)).all()
+        when = ev.announced_at
+        if when is None:
+            article_ids = [a.id for _, a in rows]
+            near = session.exec(select(EventRow.announced_at).join(MentionRow, MentionRow.event_id == EventRow.id)
+                                .where(MentionRow.article_id.in_(article_ids), EventRow.announced_at.is_not(None))).all()
+            if near:
+                when = sorted(near)[len(near) // 2]
+            else:
+                published = [a.published for _, a in rows if a.published]
+                when = (_as_utc(min(published)) if published else _as_utc(ev.first_seen_at)).date()
+        level, weight = seniority(ev.role)
+        out.append(Exit(event_id=ev.id, person=ev.person, when=when, weight=weight, level=level, role=ev.role,
+                        kind=ev.kind, date=ev.announced_at, sources=list(dict.fromkeys(a.url or a.source for _, a in rows))))
+    return out
+
+
+def update_waves(engine: Engine, org_keys: set[str], wave_channels=None, today=None) -> list[int]:
+    """Recompute the waves of these organisations, store them, and queue alerts: one when a wave
+    opens, at most one update a day while it grows. A wave found after it ended (a backfill of old
+    news) is recorded, not alerted. Returns the ids of waves that opened."""
+    today = today or datetime.now(timezone.utc).date()
+    opened = []
+    with _write_lock(engine), Session(engine) as session:
+        for okey in sorted(k for k in org_keys if k):
+            org = session.exec(select(OrgRow).where(OrgRow.key == okey)).first()
+            name = org.name if org else okey
+            stored = list(session.exec(select(WaveRow).where(WaveRow.org_key == okey)).all())
+            matched: set[int] = set()
+            for wave in find_waves(okey, wave_inputs(session, okey), today):
+                row = next((r for r in stored if r.id not in matched
+                            and r.started_on <= wave.last_event_on and r.last_event_on >= wave.started_on), None)
+                channels = wave_channels(okey, name) if wave_channels else []
+                if row is None:
+                    row = WaveRow(org_key=okey, org=name, started_on=wave.started_on, last_event_on=wave.last_event_on,
+                                  size=len(wave.members), senior=wave.senior, baseline=wave.baseline,
+                                  closed=wave.closed, alerted=not wave.closed)
+                    session.add(row)
+                    session.flush()
+                    stored.append(row)
+                    matched.add(row.id)
+                    if row.alerted:
+                        opened.append(row.id)
+                        for ch in channels:
+                            session.add(DeliveryRow(wave_id=row.id, channel=ch))
+                    continue
+                matched.add(row.id)
+                grew = len(wave.members) > row.size
+                row.started_on, row.last_event_on = wave.started_on, wave.last_event_on
+                row.size, row.senior, row.baseline, row.closed = len(wave.members), wave.senior, wave.baseline, wave.closed
+                session.add(row)
+                if grew and row.alerted and not wave.closed:
+                    day = today.isoformat()
+                    for ch in channels:
+                        if session.exec(select(DeliveryRow.id).where(DeliveryRow.wave_id == row.id, DeliveryRow.channel == ch,
+                                                                     DeliveryRow.kind == "update", DeliveryRow.day == day)).first() is None:
+                            session.add(DeliveryRow(wave_id=row.id, channel=ch, kind="update", day=day))
+            # a wave seen on partial data that the full timeline no longer has: gone, unless an
+            # alert about it already went out
+            for row in stored:
+                if row.id in matched:
+                    continue
+                rows = session.exec(select(DeliveryRow).where(DeliveryRow.wave_id == row.id)).all()
+                if not any(d.status == "sent" for d in rows):
+                    for d in rows:
+                        session.delete(d)
+                    session.delete(row)
+        session.commit()
+    return opened
+
+
+def list_waves(engine: Engine, *, org: str | None = None, wave_ids: list[int] | None = None,
+               today=None) -> list[dict]:
+    """Waves, newest first, with their members (the JSON shape of `monitor waves`)."""
+    today = today or datetime.now(timezone.utc).date()
+    with Session(engine) as session:
+        q = select(WaveRow).order_by(WaveRow.last_event_on.desc(), WaveRow.id.desc())
+        if org:
+            q = q.where(WaveRow.org_key == _org_key_of(session, org))
+        if wave_ids is not None:
+            q = q.where(WaveRow.id.in_(wave_ids))
+        out = []
+        for w in session.exec(q).all():
+            exits = [e for e in wave_inputs(session, w.org_key) if w.started_on <= e.when <= w.last_event_on]
+            window_days = (w.last_event_on - w.started_on).days + 1
+            out.append({
+                "id": w.id, "org": w.org, "started_on": w.started_on.isoformat(), "last_event_on": w.last_event_on.isoformat(),
+                "days": window_days, "size": len(exits), "senior": sum(e.level in ("co-founder", "c-level", "vp") for e in exits),
+                "co_founders": [e.person for e in exits if e.level == "co-founder"],
+                "baseline_per_week": round(w.baseline, 2), "times_usual": round(len(exits) / max(w.baseline, 1e-9) * 7 / max(window_days, 7), 1),
+                "open": not w.closed, "alerted": w.alerted,
+                "members": [{"event_id": e.event_id, "person": e.person, "role": e.role, "seniority": e.level,
+                             "kind": e.kind, "date": e.date.isoformat() if e.date else None,
+                             "counted_on": e.when.isoformat(), "sources": e.sources} for e in sorted(exits, key=lambda e: e.when)],
+            })
+        return out
+
+
+# ------------------------------------------------------------------ organisations
+def list_orgs(engine: Engine) -> list[dict]:
+    """Every organisation with its aliases and departure count, most departures first."""
+    from sqlalchemy import func
+
+    with Session(engine) as session:
+        counts = dict(session.exec(select(EventRow.org_key, func.count()).group_by(EventRow.org_key)).all())
+        waves = dict(session.exec(select(WaveRow.org_key, func.count()).group_by(WaveRow.org_key)).all())
+        out = []
+        for o in session.exec(select(OrgRow)).all():
+            aliases = [a.alias for a in session.exec(select(OrgAliasRow).where(OrgAliasRow.org_id == o.id)).all()]
+            out.append({"name": o.name, "key": o.key, "aliases": sorted({a for a in aliases if a != o.name}),
+                        "departures": counts.get(o.key, 0), "waves": waves.get(o.key, 0)})
+        return sorted(out, key=lambda r: (-r["departures"], r["name"].lower()))
+
+
+def merge_orgs(engine: Engine, into: str, other: str) -> tuple[str, int]:
+    """Merge organisation `other` into `into` (any spelling of each): aliases, events and waves
+    move; later articles naming `other` resolve to `into`. Returns (name, events moved)."""
+    with _write_lock(engine), Session(engine) as session:
+        a_key, b_key = _org_key_of(session, into), _org_key_of(session, other)
+        a = session.exec(select(OrgRow).where(OrgRow.key == a_key)).first()
+        b = session.exec(select(OrgRow).where(OrgRow.key == b_key)).first()
+        if a is None or b is None:
+            raise ValueError(f"no organisation named {into if a is None else other!r} (see `monitor orgs`)")
+        if a.id == b.id:
+            raise ValueError("they are already the same organisation")
+        for alias in session.exec(select(OrgAliasRow).where(OrgAliasRow.org_id == b.id)).all():
+            alias.org_id = a.id
+            session.add(alias)
+        events = session.exec(select(EventRow).where(EventRow.org_key == b.key)).all()
+        for ev in events:
+            ev.org, ev.org_key = a.name, a.key
+            session.add(ev)
+        for w in session.exec(select(WaveRow).where(WaveRow.org_key == b.key)).all():
+            session.delete(w)  # recomputed below on the merged timeline
+        session.delete(b)
+        session.commit()
+        name, moved = a.name, len(events)
+    update_waves(engine, {a_key})
+    return name, moved
