@@ -134,3 +134,19 @@ def test_orgs_list_and_merge(db_url):
     events = json.loads(runner.invoke(app, ["--db", db_url, "events", "--org", "DeepMind", "-f", "json"]).output)
     assert sorted(e["person"] for e in events) == ["Ann Able", "Ben Baker", "Cat Cole"]
     assert runner.invoke(app, ["--db", db_url, "orgs", "merge", "Google DeepMind", "Nope Inc"]).exit_code == 2
+
+
+def test_wave_alert_message_lists_people_roles_sources(engine, http_endpoint):
+    from monitor.alerts.sender import send_due
+    from tests.conftest import json_bodies
+
+    host, rec = http_endpoint
+    chans = [ChannelConfig(name="big-news", urls=[f"json://{host}/w"], waves="only")]
+    _departures(engine, "Acme", 1, chans, 4)
+    res = send_due(engine, chans)
+    assert res.sent == 1, res.errors
+    [msg] = json_bodies(rec)
+    assert msg["title"].startswith("Wave: Acme: 4 departures in")
+    for i in range(4):
+        assert f"Exec{i:02d} Person (vice president)" in msg["message"]
+        assert f"https://w.test/Acme/{i}" in msg["message"]
