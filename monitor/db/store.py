@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
@@ -113,7 +114,10 @@ def ingest_many(engine: Engine, items: list[tuple[Article, list[Departure]]],
     with _write_lock(engine):
         try:
             with Session(engine) as session:
-                results = [_ingest(session, a, d, route) for a, d in items]
+                results = _ingest_plain(session, items)
+                for i, (a, d) in enumerate(items):
+                    if results[i] is None:
+                        results[i] = _ingest(session, a, d, route)
                 _mark_seen(session, seen)
                 session.commit()
                 return results
@@ -125,6 +129,34 @@ def ingest_many(engine: Engine, items: list[tuple[Article, list[Departure]]],
     with _write_lock(engine), Session(engine) as session:
         _mark_seen(session, seen)
         session.commit()
+    return out
+
+
+def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]) -> list[IngestResult | None]:
+    """The articles without departures (most feed entries), stored with one query to find the
+    duplicates and one multi-row insert; None for the others, left to _ingest."""
+    plain = [(i, a) for i, (a, d) in enumerate(items) if not d]
+    out: list[IngestResult | None] = [None] * len(items)
+    if not plain:
+        return out
+    hashes = {a.content_hash for _, a in plain}
+    urls = {a.url for _, a in plain if a.url}
+    seen_hashes = set(session.exec(select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(hashes))).all())
+    seen_urls = set(session.exec(select(ArticleRow.url).where(ArticleRow.url.in_(urls))).all()) if urls else set()
+    rows = []
+    for i, a in plain:
+        if a.content_hash in seen_hashes or (a.url and a.url in seen_urls):
+            out[i] = IngestResult(new_article=False)
+            continue
+        seen_hashes.add(a.content_hash)
+        if a.url:
+            seen_urls.add(a.url)
+        rows.append({"url": a.url, "content_hash": a.content_hash, "title": a.title, "language": a.language,
+                     "published": _as_utc(a.published), "source": a.source[:2048], "external_id": a.external_id,
+                     "is_departure": False, "seen_at": datetime.now(timezone.utc)})
+        out[i] = IngestResult(new_article=True, new_events=[])
+    if rows:
+        session.execute(sa_insert(ArticleRow), rows)
     return out
 
 

@@ -87,6 +87,8 @@ def detect(article: Article) -> list[Departure]:
     lang = detect_language(text)
     family = "zh" if lang.startswith("zh") else "en"
     rules = load_rules(family)
+    if not rules.any_trigger.search(fold_width(to_simplified(text) if family == "zh" else text)):
+        return []  # no departure word anywhere: nothing to read closely
     ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()))
     units = _units(article, family)
     _prescan_names(ctx, units)

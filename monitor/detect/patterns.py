@@ -41,6 +41,7 @@ class Rules:
     negatives: dict[str, dict[str, re.Pattern]]  # kind -> scope -> regex
     role: re.Pattern
     lexicon: dict
+    any_trigger: re.Pattern  # every trigger at once: no match anywhere, no departure
 
 
 def _expand(rx: str, macros: dict[str, str]) -> str:
@@ -82,9 +83,11 @@ def compile_rules(data: dict, name: str) -> Rules:
             for kind, scopes in (data.get("negatives") or {}).items()
         }
         role = re.compile(role_rx, flags_default)
+        any_trigger = re.compile("|".join(
+            f"(?{'-i' if t.regex.flags & re.IGNORECASE == 0 else 'i'}:{t.regex.pattern})" for t in triggers))
     except (KeyError, TypeError, re.error) as e:
         raise PatternError(f"{name}.yaml: {type(e).__name__}: {e}") from None
-    return Rules(name, tuple(triggers), gap, object_gap, negatives, role, lex)
+    return Rules(name, tuple(triggers), gap, object_gap, negatives, role, lex, any_trigger)
 
 
 @lru_cache(maxsize=None)

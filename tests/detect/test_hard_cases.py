@@ -27,6 +27,22 @@ DEPARTURES = [
      "William C. Terpstra", "MidCon Corp"),
 ]
 
+FUTURE = [  # formally announced future departures are departures; speculation about them is not
+    ("华为轮值董事长徐直军将于年底卸任", True, "徐直军", "华为"),
+    ("Acme chief executive Jane Roe will retire at the end of the year", True, "Jane Roe", "Acme"),
+    ("Jane Roe may retire at the end of the year", False, None, None),
+    ("张三据传将于年底卸任", False, None, None),
+]
+
+
+@pytest.mark.parametrize("title,expected,person,org", FUTURE)
+def test_future_departures(title, expected, person, org):
+    is_dep, _, deps = classify(Article(title=title, text=""))
+    assert is_dep is expected
+    if expected:
+        assert (deps[0].person, deps[0].org) == (person, org)
+
+
 NEGATIVES = [
     # (source id, kind, title, text)
     ("zh-hant-web-000043", "denial", "媒體報導將接任豐年社長?吳音寧澄清是謠言",
