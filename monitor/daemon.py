@@ -26,7 +26,7 @@ from monitor.alerts.routing import route
 from monitor.alerts.sender import send_due
 from monitor.config import Config, WatcherConfig, active_channels, load_config
 from monitor.db.models import SeenEntryRow, WatcherRow
-from monitor.db.store import _as_utc
+from monitor.db.models import as_utc
 from monitor.parse import parse_document
 from monitor.pipeline import Summary, process_articles
 from monitor.records import Article, Document
@@ -57,7 +57,7 @@ def _floor(res: FetchResult, now: datetime) -> timedelta:
     elif res.headers.get("expires"):
         try:
             exp = parsedate_to_datetime(res.headers["expires"])
-            floor = max(floor, (_as_utc(exp) - now))
+            floor = max(floor, (as_utc(exp) - now))
         except (TypeError, ValueError):
             pass
     if res.body:
@@ -102,7 +102,7 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     now = datetime.now(timezone.utc)
     with Session(engine) as s:
         state = _state(s, w)
-        if not force and state.next_check and _as_utc(state.next_check) > now:
+        if not force and state.next_check and as_utc(state.next_check) > now:
             return PollOutcome(w.name, "skipped")
         etag, last_modified, body_hash = state.etag, state.last_modified, state.body_hash
     res = await fetcher.fetch(w.url, etag=etag, last_modified=last_modified)
@@ -292,7 +292,7 @@ def watcher_status(engine: Engine, config: Config) -> list[dict]:
 
 def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) -> dict:
     def iso(dt):
-        return _as_utc(dt).isoformat(timespec="seconds") if dt else None
+        return as_utc(dt).isoformat(timespec="seconds") if dt else None
 
     return {
         "name": name, "url": url, "configured": configured,

@@ -48,17 +48,17 @@ def mask_url(url: str) -> str:
 
 
 _SECRET_URLS: set[str] = set()
+_SECRETS: list[str] = []  # the registered URLs and every secret in them, longest first
 _base_factory = logging.getLogRecordFactory()
 
 
 def _masking_factory(*args, **kwargs):
     """Every log record, from any library (Apprise, urllib3, ...), with registered URLs masked."""
     record = _base_factory(*args, **kwargs)
-    if _SECRET_URLS:
+    if _SECRETS:
         msg = record.getMessage()
-        masked = mask(msg, sorted(_SECRET_URLS))
-        if masked != msg:
-            record.msg, record.args = masked, ()
+        if any(s in msg for s in _SECRETS):
+            record.msg, record.args = mask(msg, sorted(_SECRET_URLS)), ()
     return record
 
 
@@ -67,4 +67,7 @@ logging.setLogRecordFactory(_masking_factory)
 
 def register(urls: list[str]) -> None:
     """Mask these URLs (and the tokens in them) in every log line from now on."""
-    _SECRET_URLS.update(u for u in urls if u)
+    new = {u for u in urls if u} - _SECRET_URLS
+    if new:
+        _SECRET_URLS.update(new)
+        _SECRETS[:] = sorted(_SECRET_URLS | set().union(*(secrets_of(u) for u in _SECRET_URLS)), key=len, reverse=True)

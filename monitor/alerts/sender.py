@@ -24,7 +24,8 @@ from monitor.alerts.secrets import mask, mask_url, register
 from monitor.alerts.templates import render_digest, render_event, render_update, render_wave
 from monitor.config import DIGESTS, ChannelConfig
 from monitor.db.models import ChannelStateRow, DeliveryRow
-from monitor.db.store import _as_utc, list_events, list_waves
+from monitor.db.models import as_utc
+from monitor.db.store import list_events, list_waves
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -92,7 +93,7 @@ def _record(engine: Engine, ids: list[int], ok: bool, err: str, now: datetime, r
                     d.status = "dead"
                     result.dead += 1
                 else:
-                    d.next_attempt_at = _as_utc(now) + backoff(d.attempts)
+                    d.next_attempt_at = as_utc(now) + backoff(d.attempts)
                     result.failed += 1
             s.add(d)
         s.commit()
@@ -110,7 +111,7 @@ def _digest_due(engine: Engine, ch: ChannelConfig, now: datetime) -> bool:
             s.add(ChannelStateRow(name=ch.name, last_digest_at=now))
             s.commit()
             return False
-        last = _as_utc(state.last_digest_at)
+        last = as_utc(state.last_digest_at)
     nxt = CronTrigger.from_crontab(DIGESTS.get(ch.digest, ch.digest), timezone="UTC").get_next_fire_time(None, last)
     return nxt is not None and nxt <= now
 

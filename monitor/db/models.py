@@ -12,6 +12,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(dt: datetime | None) -> datetime | None:
+    """A stored datetime as aware UTC (SQLite gives them back naive)."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
 class ArticleRow(SQLModel, table=True):
     __tablename__ = "articles"
     id: int | None = Field(default=None, primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from monitor.db.models import (ArticleRow, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
+from monitor.db.models import (ArticleRow, as_utc, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
                                SeenEntryRow, WaveRow)
 from monitor.events.names import display_name, org_key, person_keys
 from monitor.events.orgs import resolve_org, seniority
@@ -25,12 +25,6 @@ from monitor.events.waves import Exit, find_waves
 from monitor.records import Article, Departure
 
 DEFAULT_DB = "sqlite:///store/monitor.db"
-
-
-def _as_utc(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def open_engine(url: str = DEFAULT_DB) -> Engine:
@@ -152,7 +146,7 @@ def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]
         if a.url:
             seen_urls.add(a.url)
         rows.append({"url": a.url, "content_hash": a.content_hash, "title": a.title, "language": a.language,
-                     "published": _as_utc(a.published), "source": a.source[:2048], "external_id": a.external_id,
+                     "published": as_utc(a.published), "source": a.source[:2048], "external_id": a.external_id,
                      "is_departure": False, "seen_at": datetime.now(timezone.utc)})
         out[i] = IngestResult(new_article=True, new_events=[])
     if rows:
@@ -195,7 +189,7 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
         return IngestResult(new_article=False)
     arow = ArticleRow(
         url=article.url, content_hash=article.content_hash, title=article.title, language=article.language,
-        published=_as_utc(article.published), source=article.source[:2048], external_id=article.external_id,
+        published=as_utc(article.published), source=article.source[:2048], external_id=article.external_id,
         is_departure=bool(departures),
     )
     session.add(arow)
@@ -274,7 +268,7 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
                 "role": ev.role,
                 "kind": ev.kind,
                 "announced_at": ev.announced_at.isoformat() if ev.announced_at else None,
-                "first_seen_at": _as_utc(ev.first_seen_at).isoformat(),
+                "first_seen_at": as_utc(ev.first_seen_at).isoformat(),
                 "confidence": ev.confidence,
                 "mentions": len(mentions),
                 "sources": list(dict.fromkeys(a.url or a.source for _, a in mentions)),
@@ -309,7 +303,7 @@ def wave_inputs(session: Session, okey: str) -> list[Exit]:
                 when = sorted(near)[len(near) // 2]
             else:
                 published = [a.published for _, a in rows if a.published]
-                when = (_as_utc(min(published)) if published else _as_utc(ev.first_seen_at)).date()
+                when = (as_utc(min(published)) if published else as_utc(ev.first_seen_at)).date()
         level, weight = seniority(ev.role)
         out.append(Exit(event_id=ev.id, person=ev.person, when=when, weight=weight, level=level, role=ev.role,
                         kind=ev.kind, date=ev.announced_at, sources=list(dict.fromkeys(a.url or a.source for _, a in rows))))
