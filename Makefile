@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test eval bench clean
+.PHONY: setup run test eval bench browser-deps screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,6 +22,15 @@ run: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## browser-deps: Debian's Chromium, which the browser tests drive (Playwright uses it, downloads nothing)
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+## screenshot: docs/events.png, the events page over the seeds, taken with the same browser tooling
+screenshot: $(STAMP) browser-deps
+	fc-list | grep -qi cjk || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk)
+	$(BIN)/python scripts/screenshot.py docs/events.png
 
 ## eval: detector scores on the development set
 eval: $(STAMP)

@@ -312,6 +312,36 @@ def watchers_import(
 
 
 @app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback unless MONITOR_TOKEN is set).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+) -> None:
+    """The web pages, Atom feed, JSON API (/docs), CSV, /healthz and /metrics over the store.
+
+    Example: monitor serve --port 8080   (then open http://127.0.0.1:8080/events)
+    """
+    import ipaddress
+
+    import uvicorn
+
+    from monitor.web.app import create_app
+
+    token = os.environ.get("MONITOR_TOKEN") or None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not token:
+        err.print(f"[red]error:[/] binding to {host} exposes the store beyond this machine: set MONITOR_TOKEN "
+                  "(clients then send Authorization: Bearer <token>) or bind to 127.0.0.1")
+        raise typer.Exit(2)
+    if token:
+        err.print("every request (but /healthz) needs the token: Authorization: Bearer <MONITOR_TOKEN> or ?token=")
+    uvicorn.run(create_app(_engine(ctx), ctx.obj["config"], token), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def waves(
     ctx: typer.Context,
     org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling).")] = None,

@@ -22,6 +22,7 @@ from monitor.db.models import (ArticleRow, as_utc, DeliveryRow, EventNameRow, Ev
 from monitor.events.names import display_name, org_key, person_keys
 from monitor.events.orgs import resolve_org, seniority
 from monitor.events.waves import Exit, find_waves
+from monitor.parse.lang import to_simplified
 from monitor.records import Article, Departure
 
 DEFAULT_DB = "sqlite:///store/monitor.db"
@@ -41,7 +42,44 @@ def open_engine(url: str = DEFAULT_DB) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
     SQLModel.metadata.create_all(engine)
+    if engine.dialect.name == "sqlite":  # full-text search that splits Chinese: the trigram tokenizer
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS event_search "
+                                 "USING fts5(event_id UNINDEXED, body, tokenize='trigram')")
+            indexed = conn.exec_driver_sql("SELECT count(*) FROM event_search").scalar()
+            events = conn.exec_driver_sql("SELECT count(*) FROM events").scalar()
+        if indexed != events:  # a store from before the index, or an interrupted rebuild
+            with Session(engine) as session:
+                session.connection().exec_driver_sql("DELETE FROM event_search")
+                for ev in session.exec(select(EventRow)).all():
+                    _index_event(session, ev)
+                session.commit()
     return engine
+
+
+def _index_event(session: Session, ev: EventRow) -> None:
+    """Refresh the event's search text: person, every spelling, organisation, role, evidence."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    names = session.exec(select(EventNameRow.name).where(EventNameRow.event_id == ev.id)).all()
+    body = to_simplified(" ".join(dict.fromkeys([ev.person, *names, ev.org or "", ev.role or "", ev.evidence])))
+    session.connection().exec_driver_sql("DELETE FROM event_search WHERE event_id = ?", (ev.id,))
+    session.connection().exec_driver_sql("INSERT INTO event_search (event_id, body) VALUES (?, ?)", (ev.id, body))
+
+
+def search_event_ids(session: Session, q: str) -> list[int]:
+    """Events whose text contains `q` (any script). Trigram full-text search from 3 characters;
+    shorter queries (two-character Chinese names) by substring. Either Chinese script finds both."""
+    q = to_simplified(q.strip())
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= 3:
+        rows = session.connection().exec_driver_sql(
+            "SELECT event_id FROM event_search WHERE event_search MATCH ?", ('"' + q.replace('"', '""') + '"',)).all()
+        return [int(r[0]) for r in rows]
+    like = f"%{q}%"
+    ids = set(session.exec(select(EventRow.id).where(or_(EventRow.person.ilike(like), EventRow.org.ilike(like),
+                                                           EventRow.role.ilike(like), EventRow.evidence.ilike(like)))).all())
+    ids |= set(session.exec(select(EventNameRow.event_id).where(EventNameRow.name.ilike(like))).all())
+    return sorted(ids)
 
 
 @dataclass
@@ -227,6 +265,8 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
                 ev.confidence, ev.evidence = d.confidence, d.evidence
             session.add(ev)
         _add_names(session, ev, names)
+        session.flush()
+        _index_event(session, ev)
         session.add(MentionRow(
             event_id=ev.id, article_id=arow.id, person=d.person, org=d.org, role=d.role, kind=d.kind,
             announced_at=d.date, evidence=d.evidence, confidence=d.confidence, pattern=d.pattern,
@@ -237,9 +277,14 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
 
 def list_events(engine: Engine, *, since: datetime | None = None, org: str | None = None,
                 person: str | None = None, limit: int | None = None,
-                event_ids: list[int] | None = None) -> list[dict]:
+                event_ids: list[int] | None = None, until: datetime | None = None, kind: str | None = None,
+                language: str | None = None, min_confidence: float | None = None, q: str | None = None,
+                offset: int = 0, detail: bool = False) -> list[dict]:
     """Events, newest first, as plain dicts (the JSON shape of `monitor events`)."""
     with Session(engine) as session:
+        if q:
+            found = search_event_ids(session, q)
+            event_ids = found if event_ids is None else [i for i in event_ids if i in set(found)]
         q = select(EventRow).order_by(EventRow.first_seen_at.desc(), EventRow.id.desc())
         if since is not None:
             q = q.where(EventRow.first_seen_at >= since)
@@ -250,6 +295,17 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
             q = q.where(EventRow.id.in_(select(EventNameRow.event_id).where(EventNameRow.key.in_(keys))))
         if event_ids is not None:
             q = q.where(EventRow.id.in_(event_ids))
+        if until is not None:
+            q = q.where(EventRow.first_seen_at < until)
+        if kind:
+            q = q.where(EventRow.kind == kind)
+        if min_confidence:
+            q = q.where(EventRow.confidence >= min_confidence)
+        if language:
+            q = q.where(EventRow.id.in_(select(MentionRow.event_id).join(ArticleRow, ArticleRow.id == MentionRow.article_id)
+                                        .where(ArticleRow.language == language)))
+        if offset:
+            q = q.offset(offset)
         if limit:
             q = q.limit(limit)
         events = session.exec(q).all()
@@ -274,6 +330,12 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
                 "sources": list(dict.fromkeys(a.url or a.source for _, a in mentions)),
                 "evidence": ev.evidence,
             })
+            if detail:
+                out[-1]["mention_list"] = [{"source": a.url or a.source, "url": a.url, "title": a.title, "language": a.language,
+                                            "evidence": m.evidence, "seen_at": as_utc(m.seen_at).isoformat()} for m, a in mentions]
+                out[-1]["deliveries"] = [{"channel": d.channel, "kind": d.kind, "status": d.status, "attempts": d.attempts,
+                                          "last_error": d.last_error, "delivered_at": as_utc(d.delivered_at).isoformat() if d.delivered_at else None}
+                                         for d in session.exec(select(DeliveryRow).where(DeliveryRow.event_id == ev.id).order_by(DeliveryRow.id))]
         return out
 
 

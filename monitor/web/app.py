@@ -1,0 +1,209 @@
+"""The web app (FastAPI + Jinja2 with autoescape). Read-only; binds to loopback unless a token
+(MONITOR_TOKEN) protects it. Every untrusted string is escaped by the templates or the Atom writer."""
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from monitor.config import load_config
+from monitor.db.models import ArticleRow, DeliveryRow, EventRow, MentionRow, WatcherRow
+from monitor.db.store import list_events, list_orgs, list_waves
+from monitor.parse.dates import parse_date
+
+PAGE = 50
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class EventOut(BaseModel):
+    id: int
+    person: str
+    aliases: list[str]
+    org: str | None
+    role: str | None
+    kind: str
+    announced_at: str | None
+    first_seen_at: str
+    confidence: float
+    mentions: int
+    sources: list[str]
+    evidence: str
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    page: int
+    next_page: int | None
+
+
+def create_app(engine: Engine, config_path: str | None = None, token: str | None = None) -> FastAPI:
+    app = FastAPI(title="monitor", description="Departures of named people from organisations, detected in news and feeds.",
+                  version="0.1.0")
+
+    @app.middleware("http")
+    async def _auth(request: Request, call_next):
+        if token and request.url.path != "/healthz":
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or request.query_params.get("token", "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return PlainTextResponse("a token is required (Authorization: Bearer …, or ?token=…)", status_code=401)
+        return await call_next(request)
+
+    def _filters(org, person, kind, lang, since, until, min_confidence, q) -> dict:
+        def when(v):
+            if not v:
+                return None
+            dt = parse_date(v)
+            if dt is None:
+                raise HTTPException(422, f"not a date: {v!r}")
+            return dt
+        try:
+            conf = float(min_confidence) if str(min_confidence).strip() else None
+        except ValueError:
+            raise HTTPException(422, f"min_confidence must be a number: {min_confidence!r}") from None
+        return dict(org=org or None, person=person or None, kind=kind or None, language=lang or None,
+                    since=when(since), until=when(until), min_confidence=conf, q=q or None)
+
+    def _query(org, person, kind, lang, since, until, min_confidence, q, page, limit=PAGE):
+        rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q),
+                           limit=limit + 1, offset=(page - 1) * limit)
+        return rows[:limit], (page + 1 if len(rows) > limit else None)
+
+    @app.get("/", include_in_schema=False)
+    def root():
+        return RedirectResponse("/events")
+
+    @app.get("/events", response_class=HTMLResponse, include_in_schema=False)
+    def events_page(request: Request, org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "",
+                    until: str = "", min_confidence: str = "", q: str = "", page: int = Query(1, ge=1)):
+        rows, nxt = _query(org, person, kind, lang, since, until, min_confidence, q, page)
+        args = {"org": org, "person": person, "kind": kind, "lang": lang, "since": since, "until": until,
+                "min_confidence": min_confidence, "q": q}
+        return TEMPLATES.TemplateResponse(request, "events.html", {"events": rows, "page": page, "next_page": nxt, "f": args,
+                                                                   "waves": [w for w in list_waves(engine) if w["open"]]})
+
+    @app.get("/events/{event_id}", response_class=HTMLResponse, include_in_schema=False)
+    def event_page(request: Request, event_id: int):
+        rows = list_events(engine, event_ids=[event_id], detail=True)
+        if not rows:
+            raise HTTPException(404, "no such event")
+        return TEMPLATES.TemplateResponse(request, "event.html", {"e": rows[0]})
+
+    @app.get("/orgs/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def org_page(request: Request, name: str):
+        rows = list_events(engine, org=name, limit=500)
+        org = next((o for o in list_orgs(engine) if o["name"] == name or name in o["aliases"]), None)
+        if not rows and org is None:
+            raise HTTPException(404, "no such organisation")
+        return TEMPLATES.TemplateResponse(request, "org.html", {"name": org["name"] if org else name, "org": org, "events": rows,
+                                                                "waves": list_waves(engine, org=name)})
+
+    @app.get("/watchers", response_class=HTMLResponse, include_in_schema=False)
+    def watchers_page(request: Request):
+        from monitor.daemon import watcher_status
+
+        config = load_config(config_path) if config_path else None
+        rows = watcher_status(engine, config) if config else []
+        return TEMPLATES.TemplateResponse(request, "watchers.html", {"watchers": rows})
+
+    @app.get("/api/events", response_model=EventPage, summary="Departure events, newest first")
+    def api_events(org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "", until: str = "",
+                   min_confidence: float = 0.0, q: str = "", page: int = Query(1, ge=1), limit: int = Query(PAGE, ge=1, le=500)):
+        rows, nxt = _query(org, person, kind, lang, since, until, min_confidence, q, page, limit)
+        return {"events": rows, "page": page, "next_page": nxt}
+
+    @app.get("/events.csv", summary="Departure events as CSV (same filters)")
+    def events_csv(org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "", until: str = "",
+                   min_confidence: float = 0.0, q: str = ""):
+        rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q))
+        buf = io.StringIO()
+        fields = list(EventOut.model_fields)
+        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+
+    @app.get("/events.atom", summary="Departure events as an Atom feed (same filters)")
+    def events_atom(request: Request, org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "",
+                    until: str = "", min_confidence: float = 0.0, q: str = ""):
+        rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q), limit=200)
+        return Response(_atom(rows, str(request.url)), media_type="application/atom+xml; charset=utf-8")
+
+    @app.get("/healthz", summary="Liveness: the database answers")
+    def healthz():
+        with Session(engine) as s:
+            s.exec(select(func.count()).select_from(EventRow)).one()
+        return {"ok": True}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+    def metrics():
+        return _metrics(engine)
+
+    return app
+
+
+def _atom(rows: list[dict], self_url: str) -> str:
+    """An Atom 1.0 feed. Entry ids are tag: URIs of the event id: stable across restarts."""
+    def x(v) -> str:
+        return xml_escape(str(v or ""), {'"': "&quot;"})
+
+    updated = max((r["first_seen_at"] for r in rows), default=datetime.now(timezone.utc).isoformat())
+    out = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
+           "<title>monitor: departures</title>", "<id>tag:monitor.local,2026:events</id>",
+           f'<link rel="self" href="{x(self_url)}"/>', f"<updated>{x(updated)}</updated>",
+           "<author><name>monitor</name></author>"]
+    for r in rows:
+        verb = {"resigned": "resigned from", "retired": "retired from", "fired": "was pushed out of",
+                "stepped_down": "stepped down at", "term_ended": "ended a term at"}.get(r["kind"], "left")
+        title = f"{r['person']} {verb} {r['org'] or 'an organisation'}"
+        summary = "; ".join(p for p in [r["role"] or "", r["announced_at"] or "", r["evidence"]] if p)
+        out += ["<entry>", f"<id>tag:monitor.local,2026:event/{r['id']}</id>", f"<title>{x(title)}</title>",
+                f"<updated>{x(r['first_seen_at'])}</updated>", f"<published>{x(r['first_seen_at'])}</published>",
+                f"<summary>{x(summary)}</summary>"]
+        out += [f'<link rel="related" href="{x(s)}"/>' for s in r["sources"] if s.startswith(("http://", "https://"))]
+        out.append("</entry>")
+    out.append("</feed>")
+    return "\n".join(out)
+
+
+def _metrics(engine: Engine) -> str:
+    lines = []
+
+    def metric(name: str, help_: str, kind: str, samples: list[tuple[dict, float]]) -> None:
+        lines.append(f"# HELP {name} {help_}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            lab = ",".join(f'{k}="{v}"' for k, v in labels.items())
+            lines.append(f"{name}{{{lab}}} {value}" if lab else f"{name} {value}")
+
+    with Session(engine) as s:
+        count = lambda model, *w: s.exec(select(func.count()).select_from(model).where(*w)).one()  # noqa: E731
+        watchers = s.exec(select(WatcherRow)).all()
+        by_status = s.exec(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all()
+        metric("monitor_articles_total", "Articles stored.", "counter", [({}, count(ArticleRow))])
+        metric("monitor_departures_detected_total", "Departure mentions stored.", "counter", [({}, count(MentionRow))])
+        metric("monitor_events_created_total", "Departure events.", "counter", [({}, count(EventRow))])
+        metric("monitor_deliveries", "Alert deliveries by status.", "gauge", [({"status": st}, n) for st, n in by_status])
+        metric("monitor_outbox_queue_depth", "Deliveries waiting to be sent.", "gauge",
+               [({}, count(DeliveryRow, DeliveryRow.status == "pending"))])
+    statuses: dict[str, int] = {}
+    for w in watchers:
+        statuses[str(w.last_status or "error")] = statuses.get(str(w.last_status or "error"), 0) + 1
+    metric("monitor_watchers_last_fetch", "Watchers by the HTTP status of their last fetch.", "gauge",
+           [({"status": k}, v) for k, v in sorted(statuses.items())])
+    metric("monitor_fetches_total", "Polls made by all watchers.", "counter", [({}, sum(w.polls for w in watchers))])
+    metric("monitor_entries_parsed_total", "New feed entries processed.", "counter", [({}, sum(w.items_seen for w in watchers))])
+    metric("monitor_watchers_failing", "Watchers whose last poll failed.", "gauge",
+           [({}, sum(1 for w in watchers if w.consecutive_failures))])
+    return "\n".join(lines) + "\n"
