@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import random
 import re
@@ -136,6 +137,10 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     with Session(engine) as s:
         state = _state(s, w)
         state.last_check, state.last_status, state.polls = now, res.status, state.polls + 1
+        state.fetch_seconds_total += res.elapsed
+        counts = json.loads(state.status_counts or "{}")
+        counts[str(res.status or "error")] = counts.get(str(res.status or "error"), 0) + 1
+        state.status_counts = json.dumps(counts)
         interval = timedelta(seconds=interval_seconds(w.interval))
         if res.ok and parse_error is None:
             state.last_success, state.last_error, state.consecutive_failures = now, None, 0

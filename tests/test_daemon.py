@@ -254,6 +254,14 @@ def test_run_once_cli_and_status(tmp_path, farm, db_url):
     rows = {r["name"]: r for r in json.loads(res.output)}
     assert rows["good"]["last_success"] and rows["good"]["items_seen"] == 1
     assert rows["gone"]["consecutive_failures"] == 1 and rows["gone"]["last_error"] == "HTTP 404"
+    from fastapi.testclient import TestClient
+
+    from monitor.db.store import open_engine
+    from monitor.web.app import create_app
+
+    metrics = TestClient(create_app(open_engine(db_url))).get("/metrics").text
+    assert 'monitor_fetches_total{status="200"} 1' in metrics and 'monitor_fetches_total{status="404"} 1' in metrics
+    assert "monitor_fetch_latency_seconds_count 2" in metrics and "monitor_entries_parsed_total 1" in metrics
 
 
 def test_opml_import(tmp_path):

@@ -110,6 +110,8 @@ class WatcherRow(SQLModel, table=True):
     next_check: datetime | None = None
     items_seen: int = 0
     polls: int = 0
+    fetch_seconds_total: float = 0.0  # summed fetch time: /metrics reports latency as a summary
+    status_counts: str = Field(default="{}", max_length=2048)  # JSON: HTTP status (or "error") -> polls
 
 
 class SeenEntryRow(SQLModel, table=True):

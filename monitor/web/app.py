@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hmac
+import json
 import io
 from datetime import datetime, timezone
 from pathlib import Path
@@ -199,10 +200,14 @@ def _metrics(engine: Engine) -> str:
                [({}, count(DeliveryRow, DeliveryRow.status == "pending"))])
     statuses: dict[str, int] = {}
     for w in watchers:
-        statuses[str(w.last_status or "error")] = statuses.get(str(w.last_status or "error"), 0) + 1
-    metric("monitor_watchers_last_fetch", "Watchers by the HTTP status of their last fetch.", "gauge",
+        for k, v in json.loads(w.status_counts or "{}").items():
+            statuses[k] = statuses.get(k, 0) + v
+    metric("monitor_fetches_total", "Fetches by HTTP status (error: no response).", "counter",
            [({"status": k}, v) for k, v in sorted(statuses.items())])
-    metric("monitor_fetches_total", "Polls made by all watchers.", "counter", [({}, sum(w.polls for w in watchers))])
+    lines.append("# HELP monitor_fetch_latency_seconds Time per fetch, all watchers.")
+    lines.append("# TYPE monitor_fetch_latency_seconds summary")
+    lines.append(f"monitor_fetch_latency_seconds_sum {sum(w.fetch_seconds_total for w in watchers):.6f}")
+    lines.append(f"monitor_fetch_latency_seconds_count {sum(w.polls for w in watchers)}")
     metric("monitor_entries_parsed_total", "New feed entries processed.", "counter", [({}, sum(w.items_seen for w in watchers))])
     metric("monitor_watchers_failing", "Watchers whose last poll failed.", "gauge",
            [({}, sum(1 for w in watchers if w.consecutive_failures))])
