@@ -27,6 +27,8 @@ app.add_typer(alerts_app, name="alerts")
 orgs_app = typer.Typer(help="Organisations: every spelling, departures and waves; merge two.",
                         invoke_without_command=True)
 app.add_typer(orgs_app, name="orgs")
+db_app = typer.Typer(help="The database schema: status and upgrades (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 watchers_app = typer.Typer(help="The feeds `monitor run` polls: health, OPML import.", no_args_is_help=True)
 app.add_typer(watchers_app, name="watchers")
 err = Console(stderr=True, soft_wrap=True)
@@ -50,8 +52,13 @@ def _global(
 
 
 def _engine(ctx: typer.Context):
+    from monitor.db.schema import SchemaOutOfDate
+
     try:
         return open_engine(ctx.obj["db"])
+    except SchemaOutOfDate as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
     except Exception as e:  # bad URL, unreachable server, unwritable directory
         err.print(f"[red]error:[/] cannot open the database {ctx.obj['db']!r}: {e}")
         raise typer.Exit(2) from None
@@ -369,6 +376,35 @@ def waves(
         for m in w["members"]:
             t.add_row(m["date"] or f"~{m['counted_on']}", m["person"], m["role"] or "", m["seniority"], m["kind"])
         out.print(t)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema to this version of monitor (SQLite or PostgreSQL).
+
+    Example: monitor --db postgresql+psycopg://monitor@db/monitor db upgrade
+    """
+    from monitor.db import schema
+    from monitor.db.store import make_engine
+
+    engine = make_engine(ctx.obj["db"])
+    before = schema.current(engine)
+    schema.upgrade(engine)
+    print(f"schema: {before or 'empty'} -> {schema.current(engine)}")
+
+
+@db_app.command("status")
+def db_status(ctx: typer.Context) -> None:
+    """Show the schema version of the database and the one this monitor needs.
+
+    Example: monitor db status
+    """
+    from monitor.db import schema
+    from monitor.db.store import make_engine
+
+    engine = make_engine(ctx.obj["db"])
+    cur, head = schema.current(engine), schema.head()
+    print(f"database: {cur or 'empty'}   this monitor: {head}   " + ("up to date" if cur == head else "run `monitor db upgrade`"))
 
 
 @orgs_app.callback()

@@ -3,6 +3,7 @@ in it: the article row, mentions, new or merged events and outbox rows, in ONE t
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -15,8 +16,9 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
+from monitor.db import schema
 from monitor.db.models import (ArticleRow, as_utc, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
                                SeenEntryRow, WaveRow)
 from monitor.events.names import display_name, org_key, person_keys
@@ -26,23 +28,15 @@ from monitor.parse.lang import to_simplified
 from monitor.records import Article, Departure
 
 DEFAULT_DB = "sqlite:///store/monitor.db"
+log = logging.getLogger(__name__)
 
 
 def open_engine(url: str = DEFAULT_DB) -> Engine:
-    """Engine for `url`, schema created. SQLite: parent directory made, WAL, busy timeout."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-    if url.startswith("sqlite"):
-        @sa_event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-    SQLModel.metadata.create_all(engine)
-    if engine.dialect.name == "sqlite":  # full-text search that splits Chinese: the trigram tokenizer
+    """Engine for `url` with its schema checked: a new database is created, an out-of-date one is
+    refused (schema.SchemaOutOfDate says how to upgrade)."""
+    engine = make_engine(url)
+    schema.ensure(engine)
+    if engine.dialect.name == "sqlite":  # the search index (trigrams split Chinese) must match the events
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS event_search "
                                  "USING fts5(event_id UNINDEXED, body, tokenize='trigram')")
@@ -54,6 +48,23 @@ def open_engine(url: str = DEFAULT_DB) -> Engine:
                 for ev in session.exec(select(EventRow)).all():
                     _index_event(session, ev)
                 session.commit()
+    return engine
+
+
+def make_engine(url: str = DEFAULT_DB) -> Engine:
+    """The engine alone. SQLite: parent directory made, WAL, busy timeout; PostgreSQL: a pool."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {},
+                           **({} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}))
+    if url.startswith("sqlite"):
+        @sa_event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
     return engine
 
 
@@ -143,25 +154,22 @@ def ingest_many(engine: Engine, items: list[tuple[Article, list[Departure]]],
     """Store articles and their departures in ONE transaction, with the (watcher, entry key)
     marks of `seen`: an entry is marked processed exactly when its article is stored. A
     concurrent writer that stored an article first makes it a duplicate, not an error."""
-    with _write_lock(engine):
-        try:
-            with Session(engine) as session:
-                results = _ingest_plain(session, items)
-                for i, (a, d) in enumerate(items):
-                    if results[i] is None:
-                        results[i] = _ingest(session, a, d, route)
-                _mark_seen(session, seen)
-                session.commit()
-                return results
-        except IntegrityError:
-            if len(items) <= 1 and not seen:
-                return [IngestResult(new_article=False) for _ in items]
-    # a race in the batch: one at a time, so only the duplicate is lost
-    out = [ingest_many(engine, [item], route)[0] for item in items]
-    with _write_lock(engine), Session(engine) as session:
-        _mark_seen(session, seen)
-        session.commit()
-    return out
+    for attempt in range(5):
+        with _write_lock(engine):
+            try:
+                with Session(engine) as session:
+                    results = _ingest_plain(session, items)
+                    for i, (a, d) in enumerate(items):
+                        if results[i] is None:
+                            results[i] = _ingest(session, a, d, route)
+                    _mark_seen(session, seen)
+                    session.commit()
+                    return results
+            except IntegrityError:
+                # a concurrent writer stored a row this transaction also made (an article, an
+                # organisation): its rows are visible now, so the same work again finds them
+                log.debug("ingest conflict with a concurrent writer; retrying (%d)", attempt + 1)
+    raise RuntimeError("ingest kept conflicting with concurrent writers")
 
 
 def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]) -> list[IngestResult | None]:
@@ -187,9 +195,18 @@ def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]
                      "published": as_utc(a.published), "source": a.source[:2048], "external_id": a.external_id,
                      "is_departure": False, "seen_at": datetime.now(timezone.utc)})
         out[i] = IngestResult(new_article=True, new_events=[])
-    if rows:
-        session.execute(sa_insert(ArticleRow), rows)
+    if rows:  # a concurrent writer may have stored one meanwhile: ON CONFLICT keeps theirs
+        session.execute(_insert(session, ArticleRow).on_conflict_do_nothing(), rows)
     return out
+
+
+def _insert(session: Session, model):
+    """The dialect's INSERT, which has ON CONFLICT (SQLite ≥ 3.24 and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
 
 
 def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:
@@ -197,10 +214,8 @@ def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:
     for w, k in seen:
         by_watcher.setdefault(w, set()).add(k)
     for w, keys in by_watcher.items():
-        have = set(session.exec(select(SeenEntryRow.entry_key).where(
-            SeenEntryRow.watcher == w, SeenEntryRow.entry_key.in_(list(keys)))).all())
-        for k in sorted(keys - have):
-            session.add(SeenEntryRow(watcher=w, entry_key=k))
+        rows = [{"watcher": w, "entry_key": k, "seen_at": datetime.now(timezone.utc)} for k in sorted(keys)]
+        session.execute(_insert(session, SeenEntryRow).on_conflict_do_nothing(), rows)
 
 
 def _queue_updates(session: Session, ev: EventRow, d: Departure, article: Article, route) -> None:
@@ -236,6 +251,10 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     for d in departures:
         names = [d.person, *d.aliases]
         keys = set().union(*(person_keys(n) for n in names))
+        if session.get_bind().dialect.name == "postgresql":
+            # writers on other machines take turns per organisation until this transaction ends,
+            # so that no two of them both find the organisation or event missing and both create it
+            session.connection().exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", ("org:" + org_key(d.org),))
         org, okey = resolve_org(session, d.org)
         if okey:
             result.org_keys.add(okey)

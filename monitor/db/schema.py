@@ -1,0 +1,61 @@
+"""The schema's version: Alembic migrations (monitor/db/migrations) that run on SQLite and
+PostgreSQL. A new database is brought to the latest version when opened; an existing one at an
+older version is refused with the command that upgrades it (`monitor db upgrade`)."""
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database's schema is older than this version of monitor."""
+
+
+def _config(engine: Engine, connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("monitor.db").joinpath("migrations")))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(_config(None)).get_current_head()
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+BASELINE = "0001"  # the schema stores had before migrations existed
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`. A store made before migrations (its tables, no version) is adopted
+    as the baseline first."""
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    with engine.begin() as conn:
+        cfg = _config(engine, conn)
+        if MigrationContext.configure(conn).get_current_revision() is None and "events" in tables:
+            command.stamp(cfg, BASELINE)
+        command.upgrade(cfg, revision)
+
+
+def ensure(engine: Engine) -> None:
+    """Create a new database's schema; refuse an existing one that is out of date."""
+    rev = current(engine)
+    if rev == head():
+        return
+    tables = set(inspect(engine).get_table_names())
+    if rev is None and not (tables - {"alembic_version"}):
+        upgrade(engine)
+        return
+    raise SchemaOutOfDate(
+        f"the database schema is at version {rev or 'none (made before migrations)'}, this monitor needs "
+        f"{head()}: run `monitor db upgrade` (with the same --db) first")
