@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -50,6 +51,7 @@ class Farm:
         self.round2 = {i: extra_item(self.bodies[i], i) for i in range(0, n, 10)}  # ~10 % change
         self.slow = set(range(5, n, 100))
         self.failing = set(range(7, n, 100))
+        self.hits: dict[int, int] = {}  # GET /feed/N per feed since the last POST /reset
 
     def body(self, i: int) -> bytes:
         return self.round2.get(i, self.bodies[i]) if self.round == 2 else self.bodies[i]
@@ -80,10 +82,16 @@ class Farm:
         if method == "POST" and path == "/round2":
             self.round = 2
             return "200 OK", b"round 2", ""
+        if method == "POST" and path == "/reset":
+            self.hits = {}
+            return "200 OK", b"reset", ""
+        if method == "GET" and path == "/hits":
+            return "200 OK", json.dumps(self.hits).encode(), ""
         m = re.fullmatch(r"/feed/(\d+)", path)
         if not m or int(m.group(1)) >= self.n:
             return "404 Not Found", b"", ""
         i = int(m.group(1))
+        self.hits[i] = self.hits.get(i, 0) + 1
         if i in self.failing:
             return "500 Internal Server Error", b"", ""
         body = self.body(i)

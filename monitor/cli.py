@@ -230,6 +230,8 @@ def eval_cmd(
 def run(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
+    role: Annotated[str, typer.Option(help="all | scheduler | worker (PostgreSQL: any number of each, on any machines).")] = "all",
+    concurrency: Annotated[int, typer.Option(help="Fetches at once in this process.")] = 20,
 ) -> None:
     """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
 
@@ -259,7 +261,22 @@ def run(
         failed = sum(o.status == "failed" for o in outcomes)
         out.print(f"watchers: {len(outcomes)}   failed: {failed}   new events: {sum(o.new_events for o in outcomes)}")
         return
+    if role not in ("all", "scheduler", "worker"):
+        raise typer.BadParameter("--role is all, scheduler or worker")
     logging.getLogger().setLevel(logging.INFO)
+    if engine.dialect.name == "postgresql":
+        from datetime import timedelta
+
+        from monitor.daemon import run_roles
+
+        lease = timedelta(seconds=float(os.environ.get("MONITOR_LEASE_SECONDS", "120")))
+        err.print(f"monitor: role {role} on {engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
+        asyncio.run(run_roles(engine, ctx.obj["config"], role, concurrency=concurrency, lease=lease))
+        return
+    if role != "all":
+        err.print("[red]error:[/] SQLite is one process: only --role all. Several processes or machines need "
+                  "PostgreSQL (--db postgresql+psycopg://…)")
+        raise typer.Exit(2)
     err.print(f"monitor: watching {len(config.watchers)} feeds from {ctx.obj['config']} (Ctrl-C to stop)")
     asyncio.run(Daemon(engine, ctx.obj["config"]).run())
 

@@ -310,3 +310,71 @@ def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) 
         "items_seen": r.items_seen if r else 0,
         "polls": r.polls if r else 0,
     }
+
+
+# ------------------------------------------------------------------ several processes
+async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = 20,
+                    lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None) -> None:
+    """`monitor run --role`: any number of workers claim due watchers and deliveries with leases;
+    one scheduler at a time (advisory lock, taken over when it dies) keeps the watcher rows in step
+    with watchers.yaml and sends digests. `all` is both in one process."""
+    import os
+    import socket
+
+    from monitor.db.leases import Election, claim_watchers, release_watcher, sync_watchers
+
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    path = Path(config_path)
+    state = {"config": load_config(path, required=True), "mtime": path.stat().st_mtime}
+
+    def config() -> Config:
+        try:
+            if path.stat().st_mtime != state["mtime"]:
+                state["config"], state["mtime"] = load_config(path, required=True), path.stat().st_mtime
+        except Exception as e:  # a broken edit keeps the previous config
+            log.error("watchers.yaml not reloaded: %s", e)
+            state["mtime"] = path.stat().st_mtime
+        return state["config"]
+
+    election = Election(engine, owner)
+    inflight: set[asyncio.Task] = set()
+
+    async def poll_claimed(fetcher: Fetcher, c) -> None:
+        w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
+        try:
+            await poll(engine, fetcher, w, active_channels(config()), force=True)
+        except Exception:
+            log.exception("watcher %s: poll failed", c.name)
+        finally:
+            await asyncio.to_thread(release_watcher, engine, c.name, owner)
+
+    async with Fetcher(max_connections=concurrency) as fetcher:
+        last_send = last_sched = 0.0
+        while not stop.is_set():
+            t = loop.time()
+            if role in ("all", "scheduler") and t - last_sched >= 2:
+                last_sched = t
+                if await asyncio.to_thread(election.try_lead):
+                    await asyncio.to_thread(sync_watchers, engine, config())
+                    await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner)  # digests too
+            if role in ("all", "worker"):
+                free = concurrency - len(inflight)
+                if free > 0:
+                    for c in await asyncio.to_thread(claim_watchers, engine, owner, free, lease):
+                        task = asyncio.create_task(poll_claimed(fetcher, c))
+                        inflight.add(task)
+                        task.add_done_callback(inflight.discard)
+                if t - last_send >= 2:
+                    last_send = t
+                    await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner, digests=False)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
+            except TimeoutError:
+                pass
+        if inflight:
+            await asyncio.wait(inflight, timeout=20)
+    election.close()

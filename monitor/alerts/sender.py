@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import apprise
 from sqlalchemy.engine import Engine
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from monitor.alerts.format import fmt_for_url
@@ -84,6 +85,7 @@ def _record(engine: Engine, ids: list[int], ok: bool, err: str, now: datetime, r
         for did in ids:
             d = s.get(DeliveryRow, did)
             d.attempts += 1
+            d.lease_owner, d.lease_until = None, None
             if ok:
                 d.status, d.delivered_at, d.last_error = "sent", datetime.now(timezone.utc), None
                 result.sent += 1
@@ -116,15 +118,31 @@ def _digest_due(engine: Engine, ch: ChannelConfig, now: datetime) -> bool:
     return nxt is not None and nxt <= now
 
 
-def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None = None) -> SendResult:
-    """Deliver what is due. Rows of channels not configured now stay pending."""
+def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None = None, *,
+             owner: str | None = None, lease: timedelta = timedelta(minutes=5), digests: bool = True) -> SendResult:
+    """Deliver what is due. Rows of channels not configured now stay pending. With `owner`
+    (several senders sharing a PostgreSQL store), the rows are first leased to it with
+    FOR UPDATE SKIP LOCKED, so no two senders take the same row; `digests=False` leaves digest
+    windows to the scheduler."""
     now = now or datetime.now(timezone.utc)
     by_name = {c.name: c for c in channels}
     result = SendResult()
     with Session(engine) as session:
-        due = session.exec(select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
-                           .order_by(DeliveryRow.id)).all()
-        due = [(d.id, d.event_id, d.wave_id, d.channel, d.kind) for d in due]
+        q = (select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+             .order_by(DeliveryRow.id))
+        if owner:
+            q = q.where(or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now))
+            if not digests:
+                q = q.where(DeliveryRow.channel.not_in([c.name for c in channels if c.digest] or [""]))
+            if engine.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+        rows = session.exec(q).all()
+        if owner:
+            for d in rows:
+                d.lease_owner, d.lease_until = owner, now + lease
+                session.add(d)
+            session.commit()
+        due = [(d.id, d.event_id, d.wave_id, d.channel, d.kind) for d in rows]
     digest_rows: dict[str, list[tuple[int, int]]] = {}
     for did, event_id, wave_id, chname, kind in due:
         ch = by_name.get(chname)
@@ -149,7 +167,7 @@ def send_due(engine: Engine, channels: list[ChannelConfig], now: datetime | None
         else:
             ok, err = _send_channel(ch, lambda fmt: render_event(ev, fmt, ch.title_template, ch.body_template))
         _record(engine, [did], ok, err, now, result, chname)
-    for ch in channels:
+    for ch in channels if digests else []:
         if not ch.digest or not _digest_due(engine, ch, now):
             continue
         rows = digest_rows.get(ch.name, [])

@@ -92,6 +92,8 @@ class DeliveryRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    lease_owner: str | None = Field(default=None, max_length=128)  # the sender delivering it now
+    lease_until: datetime | None = None
 
 
 class WatcherRow(SQLModel, table=True):
@@ -111,6 +113,12 @@ class WatcherRow(SQLModel, table=True):
     items_seen: int = 0
     polls: int = 0
     fetch_seconds_total: float = 0.0  # summed fetch time: /metrics reports latency as a summary
+    configured: bool = True  # false once removed from watchers.yaml (kept for its history)
+    interval_s: int = 900  # from watchers.yaml, for workers that poll without reading it
+    timezone: str | None = Field(default=None, max_length=64)
+    tags: str = Field(default="", max_length=1024)  # comma-separated, for routing
+    lease_owner: str | None = Field(default=None, max_length=128)  # the worker polling it now
+    lease_until: datetime | None = None  # a dead worker's lease runs out and the row is free again
     status_counts: str = Field(default="{}", max_length=2048)  # JSON: HTTP status (or "error") -> polls
 
 
@@ -162,3 +170,12 @@ class WaveRow(SQLModel, table=True):
     closed: bool = False
     alerted: bool = False  # an "opened" alert was queued (a wave found long after it ended is not)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CoordinationRow(SQLModel, table=True):
+    """Who holds a role now (the elected scheduler), with a heartbeat; for status and tests."""
+    __tablename__ = "coordination"
+    role: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=128)
+    since: datetime = Field(default_factory=utcnow)
+    heartbeat: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,129 @@
+"""How several processes on several machines share the work without doing it twice.
+
+Workers claim due watchers (and due deliveries) with `SELECT … FOR UPDATE SKIP LOCKED` on
+PostgreSQL and stamp them with their name and a lease; a worker that dies leaves its lease to run
+out, and the rows are free again. One scheduler at a time holds a PostgreSQL advisory lock on a
+connection of its own; when it dies its session ends, the lock is released, and another scheduler
+takes over. On SQLite (one process) the same calls work without the locking clauses.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from monitor.config import Config
+from monitor.db.models import CoordinationRow, WatcherRow
+
+SCHEDULER_LOCK = 7_407_001  # the advisory lock key of the scheduler role
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sync_watchers(engine: Engine, config: Config) -> None:
+    """Make the watcher rows match watchers.yaml: new ones due within 30 s (spread, no herd),
+    changed ones updated, removed ones marked unconfigured (their history is kept)."""
+    from monitor.daemon import interval_seconds
+
+    t = now()
+    with Session(engine) as s:
+        rows = {r.name: r for r in s.exec(select(WatcherRow)).all()}
+        for w in config.watchers:
+            r = rows.pop(w.name, None)
+            if r is None:
+                r = WatcherRow(name=w.name, url=w.url, next_check=t + timedelta(seconds=random.uniform(0, 30)))
+            elif r.url != w.url:
+                r.url, r.etag, r.last_modified, r.body_hash = w.url, None, None, None
+            r.configured, r.interval_s, r.timezone, r.tags = True, interval_seconds(w.interval), w.timezone, ",".join(w.tags)
+            s.add(r)
+        for r in rows.values():
+            if r.configured:
+                r.configured = False
+                s.add(r)
+        s.commit()
+
+
+@dataclass
+class Claimed:
+    name: str
+    url: str
+    interval_s: int
+    timezone: str | None
+    tags: list[str]
+
+
+def claim_watchers(engine: Engine, owner: str, limit: int, lease: timedelta) -> list[Claimed]:
+    """Up to `limit` due watchers no live lease holds, now leased to `owner`."""
+    t = now()
+    with Session(engine) as s:
+        q = (select(WatcherRow)
+             .where(WatcherRow.configured, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t),
+                    or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
+             .order_by(WatcherRow.next_check).limit(limit))
+        if engine.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        rows = s.exec(q).all()
+        out = []
+        for r in rows:
+            r.lease_owner, r.lease_until = owner, t + lease
+            s.add(r)
+            out.append(Claimed(r.name, r.url, r.interval_s, r.timezone, [x for x in r.tags.split(",") if x]))
+        s.commit()
+        return out
+
+
+def release_watcher(engine: Engine, name: str, owner: str) -> None:
+    with Session(engine) as s:
+        r = s.get(WatcherRow, name)
+        if r is not None and r.lease_owner == owner:
+            r.lease_owner, r.lease_until = None, None
+            s.add(r)
+            s.commit()
+
+
+class Election:
+    """The scheduler role: held by whoever holds the advisory lock (always held on SQLite)."""
+
+    def __init__(self, engine: Engine, owner: str):
+        self.engine, self.owner = engine, owner
+        self._conn: Connection | None = None
+        self.leading = False
+
+    def try_lead(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            self.leading = True
+        else:
+            if self._conn is None:
+                self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if not self.leading:
+                self.leading = bool(self._conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,)).scalar())
+        if self.leading:
+            self._heartbeat()
+        return self.leading
+
+    def _heartbeat(self) -> None:
+        with Session(self.engine) as s:
+            row = s.get(CoordinationRow, "scheduler")
+            if row is None or row.owner != self.owner:
+                row = row or CoordinationRow(role="scheduler", owner=self.owner)
+                row.owner, row.since = self.owner, now()
+            row.heartbeat = now()
+            s.add(row)
+            s.commit()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # ends the session: the lock is released
+            self._conn = None
+        self.leading = False
+
+
+def current_scheduler(engine: Engine) -> CoordinationRow | None:
+    with Session(engine) as s:
+        return s.get(CoordinationRow, "scheduler")

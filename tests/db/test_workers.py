@@ -1,0 +1,132 @@
+"""Four worker processes and a scheduler (`monitor run --role …`) on PostgreSQL, polling a
+loopback farm of 500 real feeds through several cycles: every feed is fetched exactly once a
+cycle, and a worker killed with SIGKILL mid-cycle loses nothing (its leases run out and other
+workers take its feeds)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from urllib.request import Request, urlopen
+
+import pytest
+from sqlmodel import Session, func, select
+
+from monitor.db.models import DeliveryRow, WatcherRow
+from monitor.db.store import open_engine
+from tests.conftest import ROOT, SHARED, free_port
+from tests.db.test_postgres import pg_url, pytestmark  # noqa: F401
+
+N = 500
+if not (SHARED / "corpus").exists():
+    pytest.skip("the farm serves ../shared/corpus feeds", allow_module_level=True)
+
+
+@pytest.fixture
+def farm():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "farm.py"), str(N), str(port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def _hits(farm: str) -> Counter:
+    return Counter({int(k): v for k, v in json.loads(urlopen(f"{farm}/hits").read()).items()})
+
+
+def _quiet(engine, timeout: float) -> None:
+    """Wait until every watcher has been polled and none is being polled (no lease held)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as s:
+            busy = s.exec(select(func.count()).select_from(WatcherRow).where(
+                (WatcherRow.polls == 0) | WatcherRow.lease_owner.is_not(None))).one()
+        if busy == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the workers never settled")
+
+
+def _cycle(engine, farm: str, timeout: float, kill=None) -> tuple[Counter, float]:
+    _quiet(engine, timeout)  # a cycle starts when no poll is in flight
+    urlopen(Request(f"{farm}/reset", method="POST")).read()
+    t0 = time.time()
+    with Session(engine) as s:  # every watcher due now
+        for r in s.exec(select(WatcherRow)).all():
+            r.next_check = None
+            s.add(r)
+        s.commit()
+    if kill:
+        time.sleep(1.0)
+        kill()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as s:
+            left = s.exec(select(func.count()).select_from(WatcherRow).where(
+                (WatcherRow.last_check.is_(None)) | (WatcherRow.last_check < _ts(t0)))).one()
+        if left == 0:
+            break
+        time.sleep(0.5)
+    return _hits(farm), time.time() - t0
+
+
+def _ts(t: float):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(t, timezone.utc)
+
+
+def test_workers_share_the_farm_once_per_cycle_and_survive_sigkill(pg_url, farm, tmp_path, http_endpoint):
+    host, rec = http_endpoint
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text(f"channels:\n  - name: hook\n    urls: ['json://{host}/hook']\nwatchers:\n"
+                   + "".join(f"  - name: f{i}\n    url: {farm}/feed/{i}\n    interval: 1h\n" for i in range(N)))
+    engine = open_engine(pg_url)
+    env = {**os.environ, "MONITOR_LEASE_SECONDS": "6", "MONITOR_ALERT_URLS": ""}
+    base = [sys.executable, "-m", "monitor", "--db", pg_url, "--config", str(cfg), "run"]
+    procs = [subprocess.Popen(base + ["--role", "scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+    procs += [subprocess.Popen(base + ["--role", "worker", "--concurrency", "8"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
+    try:
+        deadline = time.monotonic() + 60  # the scheduler writes the watcher rows
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                if s.exec(select(func.count()).select_from(WatcherRow)).one() == N:
+                    break
+            time.sleep(0.5)
+        for cycle in range(2):
+            hits, took = _cycle(engine, farm, timeout=240)
+            missed = sorted(set(range(N)) - set(hits))
+            if missed:
+                with Session(engine) as s:
+                    rows = s.exec(select(WatcherRow).where(WatcherRow.name.in_([f"f{i}" for i in missed]))).all()
+                    detail = [(r.name, r.last_check, r.next_check, r.lease_owner, r.last_status, r.polls) for r in rows]
+            assert not missed, f"cycle {cycle} ({took:.1f}s, t0={_ts(time.time() - took)}): missed {detail}"
+            assert max(hits.values()) == 1, f"cycle {cycle}: fetched twice: {[k for k, v in hits.items() if v > 1][:10]}"
+        victim = procs[1]
+        hits, took = _cycle(engine, farm, timeout=240, kill=lambda: victim.send_signal(signal.SIGKILL))
+        assert victim.wait(10) == -signal.SIGKILL
+        assert sorted(hits) == list(range(N))  # nothing lost: the dead worker's feeds were taken over
+        twice = [k for k, v in hits.items() if v > 1]
+        assert len(twice) <= 8  # at most what the dead worker had in hand (its concurrency)
+        with Session(engine) as s:
+            sent = s.exec(select(DeliveryRow.event_id, func.count()).where(DeliveryRow.status == "sent")
+                          .group_by(DeliveryRow.event_id)).all()
+        assert all(n == 1 for _, n in sent)
+        titles = Counter(json.loads(r["body"])["title"] for r in rec.requests)
+        assert all(n == 1 for n in titles.values()), titles  # every event alerted once
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
