@@ -43,7 +43,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg = _config(engine, conn)
         if MigrationContext.configure(conn).get_current_revision() is None and "events" in tables:
-            command.stamp(cfg, BASELINE)
+            from sqlmodel import SQLModel
+
+            import monitor.db.models  # noqa: F401
+
+            complete = set(SQLModel.metadata.tables) <= tables  # made from the current models
+            command.stamp(cfg, "head" if complete else BASELINE)
         command.upgrade(cfg, revision)
 
 
