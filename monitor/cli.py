@@ -51,11 +51,11 @@ def _global(
     ctx.obj = {"db": db, "config": config, "config_given": "MONITOR_CONFIG" in os.environ or "--config" in sys.argv}
 
 
-def _engine(ctx: typer.Context):
+def _engine(ctx: typer.Context, pool_size: int = 5):
     from monitor.db.schema import SchemaOutOfDate
 
     try:
-        return open_engine(ctx.obj["db"])
+        return open_engine(ctx.obj["db"], pool_size)
     except SchemaOutOfDate as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None
@@ -242,7 +242,7 @@ def run(
     from monitor.config import load_config
     from monitor.daemon import Daemon, poll_once
 
-    engine = _engine(ctx)
+    engine = _engine(ctx, pool_size=concurrency + 2)  # each fetch in flight may hold a connection
     try:
         config = load_config(ctx.obj["config"], required=True)
     except ConfigError as e:

@@ -31,10 +31,10 @@ DEFAULT_DB = "sqlite:///store/monitor.db"
 log = logging.getLogger(__name__)
 
 
-def open_engine(url: str = DEFAULT_DB) -> Engine:
+def open_engine(url: str = DEFAULT_DB, pool_size: int = 5) -> Engine:
     """Engine for `url` with its schema checked: a new database is created, an out-of-date one is
     refused (schema.SchemaOutOfDate says how to upgrade)."""
-    engine = make_engine(url)
+    engine = make_engine(url, pool_size)
     schema.ensure(engine)
     if engine.dialect.name == "sqlite":  # the search index (trigrams split Chinese) must match the events
         with engine.begin() as conn:
@@ -51,12 +51,13 @@ def open_engine(url: str = DEFAULT_DB) -> Engine:
     return engine
 
 
-def make_engine(url: str = DEFAULT_DB) -> Engine:
-    """The engine alone. SQLite: parent directory made, WAL, busy timeout; PostgreSQL: a pool."""
+def make_engine(url: str = DEFAULT_DB, pool_size: int = 5) -> Engine:
+    """The engine alone. SQLite: parent directory made, WAL, busy timeout; PostgreSQL: a pool of
+    `pool_size` connections (a worker sizes it to its concurrency) plus as many in overflow."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {},
-                           **({} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}))
+                           **({} if url.startswith("sqlite") else {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}))
     if url.startswith("sqlite"):
         @sa_event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
