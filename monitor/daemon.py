@@ -361,16 +361,26 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                 if await asyncio.to_thread(election.try_lead):
                     await asyncio.to_thread(sync_watchers, engine, config())
                     await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner)  # digests too
+            busy = False
             if role in ("all", "worker"):
                 free = concurrency - len(inflight)
                 if free > 0:
-                    for c in await asyncio.to_thread(claim_watchers, engine, owner, free, lease):
+                    claimed = await asyncio.to_thread(claim_watchers, engine, owner, free, lease)
+                    busy = len(claimed) == free  # more may be due: claim again as soon as a slot frees
+                    for c in claimed:
                         task = asyncio.create_task(poll_claimed(fetcher, c))
                         inflight.add(task)
                         task.add_done_callback(inflight.discard)
+                else:
+                    busy = True
                 if t - last_send >= 2:
                     last_send = t
                     await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner, digests=False)
+            if busy and inflight:  # wait for a free slot (or the stop signal), not a fixed nap
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait([*inflight, stopper], timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                continue
             try:
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
             except TimeoutError:
