@@ -45,6 +45,33 @@ async def bare_get(urls: list[str], concurrency: int = 20) -> float:
         return time.perf_counter() - t
 
 
+def reader_rounds(urls: list[str], base: str, tmp: str) -> tuple[float, float] | None:
+    """lemon24/reader on the same farm (bench extra: pip install -e '.[bench]'), in a child
+    process so its memory is its own: seconds for round 1 and round 2."""
+    code = f"""
+import sys, time, httpx
+from reader import make_reader
+r = make_reader({tmp + '/reader.sqlite'!r})
+urls = sys.stdin.read().split()
+for u in urls:
+    r.add_feed(u)
+t = time.perf_counter(); r.update_feeds(workers=10, scheduled=False); r1 = time.perf_counter() - t
+httpx.post({base + '/round2'!r})
+t = time.perf_counter(); r.update_feeds(workers=10, scheduled=False); r2 = time.perf_counter() - t
+print(r1, r2)
+"""
+    try:
+        import reader  # noqa: F401
+    except ImportError:
+        return None
+    out = subprocess.run([sys.executable, "-c", code], input="\n".join(urls), capture_output=True, text=True, timeout=3600)
+    if out.returncode:
+        print(out.stderr[-2000:])
+        return None
+    r1, r2 = map(float, out.stdout.split()[-2:])
+    return r1, r2
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -73,7 +100,18 @@ def bench(n: int, port: int) -> None:
         print(f"N={n}: bare httpx GET floor {n / floor:7.0f} feeds/s")
         for r, dt, states in rounds:
             print(f"N={n}: round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s)  {states}")
-        print(f"N={n}: entries stored {stored}, peak RSS {peak_rss_mb():.0f} MB (poller process)")
+        print(f"N={n}: entries stored {stored}, peak RSS {peak_rss_mb():.0f} MB (poller process)", flush=True)
+    finally:
+        farm.terminate()
+        farm.wait()
+    farm = start_farm(n, port + 100)  # a fresh farm (round 1 again) for reader
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            got = reader_rounds([f"http://127.0.0.1:{port + 100}/feed/{i}" for i in range(n)], f"http://127.0.0.1:{port + 100}", tmp)
+        if got:
+            print(f"N={n}: lemon24/reader round 1 {n / got[0]:7.1f} feeds/s, round 2 {n / got[1]:7.1f} feeds/s", flush=True)
+        else:
+            print(f"N={n}: lemon24/reader not installed (pip install -e '.[bench]')")
     finally:
         farm.terminate()
         farm.wait()

@@ -20,7 +20,6 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from monitor.alerts.routing import route
 from monitor.cli import app
 from monitor.config import ChannelConfig, Config, WatcherConfig
 from monitor.daemon import poll, poll_once

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine

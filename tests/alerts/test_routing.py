@@ -2,7 +2,6 @@
 missed while down), "more sources" updates, and the alerts commands."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select

@@ -16,7 +16,6 @@ from monitor.config import Config, WatcherConfig
 from monitor.db.leases import Election, claim_watchers, current_scheduler, sync_watchers
 from monitor.db.models import WatcherRow
 from monitor.db.store import open_engine
-from tests.db.test_postgres import pg_url, pytestmark  # noqa: F401  (same server, same skip rule)
 
 
 def _config(n: int) -> Config:

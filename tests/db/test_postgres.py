@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
-import uuid
 
-import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
@@ -18,36 +15,6 @@ from monitor.cli import app
 from monitor.db import schema
 from monitor.db.models import ArticleRow, EventRow, MentionRow
 from tests.conftest import SEEDS
-
-PG = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _reachable() -> str | None:
-    try:
-        with create_engine(PG, connect_args={"connect_timeout": 3}).connect() as c:
-            c.execute(text("select 1"))
-        return None
-    except Exception as e:  # noqa: BLE001
-        return f"{type(e).__name__}: {e}"
-
-
-_why = _reachable()
-if _why and os.environ.get("CI") == "true":
-    raise RuntimeError(f"CI needs PostgreSQL at {PG}: {_why}")
-pytestmark = pytest.mark.skipif(_why is not None, reason=f"no PostgreSQL at {PG} ({_why})")
-
-
-@pytest.fixture
-def pg_url():
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {name}"))
-    yield f"{PG}?options=-csearch_path%3D{name}"
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    admin.dispose()
-
 
 def run(url, *args):
     return CliRunner().invoke(app, ["--db", url, "--config", "/nonexistent.yaml", *args])

@@ -19,7 +19,6 @@ from sqlmodel import Session, func, select
 from monitor.db.models import DeliveryRow, WatcherRow
 from monitor.db.store import open_engine
 from tests.conftest import ROOT, SHARED, free_port
-from tests.db.test_postgres import pg_url, pytestmark  # noqa: F401
 
 N = 500
 if not (SHARED / "corpus").exists():
