@@ -309,3 +309,49 @@ def test_daemon_polls_and_stops_cleanly_on_sigterm(tmp_path, farm, db_url):
     events = list_events(open_engine(db_url))
     assert [e["person"] for e in events] == ["Mark Barnett"]
     assert "Traceback" not in out
+
+
+def test_daemon_reloads_watchers_on_change_and_sighup(tmp_path, farm, db_url):
+    farm.extra.update({"/a": rss(QUIET), "/b": rss(QUIET), "/c": rss(QUIET)})
+    cfg = tmp_path / "watchers.yaml"
+
+    def write(names: list[str], keep_mtime: float | None = None) -> None:
+        cfg.write_text("watchers:\n" + "".join(f"  - name: {n}\n    url: {farm.base}/{n}\n    interval: 3s\n" for n in names))
+        if keep_mtime is not None:  # the same mtime: only SIGHUP can tell the daemon
+            os.utime(cfg, (keep_mtime, keep_mtime))
+
+    def polled(path: str, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if farm.hits.get(path):
+                return True
+            time.sleep(0.2)
+        return False
+
+    write(["a"])
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "--db", db_url, "--config", str(cfg), "run"],
+                            cwd=ROOT, env={**os.environ, "MONITOR_ALERT_URLS": ""},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert polled("/a")
+        write(["a", "b"])  # a changed file is picked up
+        assert polled("/b")
+        cfg.write_text("watchers: [\n")  # a broken edit: logged, the watchers keep running
+        time.sleep(6)  # longer than the 5 s reload check: the daemon has tried to read it
+        farm.hits.pop("/a", None)
+        assert polled("/a")
+        write(["a", "b"])
+        mtime = cfg.stat().st_mtime
+        time.sleep(6)  # the daemon has read this version
+        write(["a", "b", "c"], keep_mtime=mtime)
+        time.sleep(6)
+        assert not farm.hits.get("/c")  # same mtime: not noticed…
+        proc.send_signal(signal.SIGHUP)
+        assert polled("/c")  # …until SIGHUP
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "watchers.yaml not reloaded" in out and "Traceback" not in out
