@@ -1,8 +1,6 @@
 """The `monitor` command line: thin commands over the pipeline, the store and the detector."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -18,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from monitor.config import ConfigError, active_channels, load_config
-from monitor.db.store import DEFAULT_DB, list_events, open_engine
+from monitor.db.store import DEFAULT_DB, events_to_csv, list_events, open_engine
 
 app = typer.Typer(help="Watch news and feeds; alert when a named person leaves an organisation.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -143,12 +141,7 @@ def events(
     if format is Fmt.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif format is Fmt.csv:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["id"])
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
-        print(buf.getvalue(), end="")
+        print(events_to_csv(rows), end="")
     else:
         t = Table(title=f"{len(rows)} departure events")
         for col in ("id", "person", "org", "role", "kind", "date", "mentions", "also written"):

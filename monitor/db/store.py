@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from sqlmodel import Session, create_engine, select
 from monitor.db import schema
 from monitor.db.models import (ArticleRow, as_utc, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
                                SeenEntryRow, WaveRow)
-from monitor.events.names import display_name, org_key, person_keys
+from monitor.events.names import display_name, is_latin_full_name, org_key, person_keys
 from monitor.events.orgs import resolve_org, seniority
 from monitor.events.waves import Exit, find_waves
 from monitor.parse.lang import to_simplified
@@ -278,7 +277,7 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
                 ev.org, ev.org_key = org, okey
             ev.role = ev.role or d.role
             ev.announced_at = ev.announced_at or d.date
-            if re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", d.person) and not re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", ev.person):
+            if is_latin_full_name(d.person) and not is_latin_full_name(ev.person):
                 ev.person = display_name(names)
             if d.confidence > ev.confidence:
                 ev.confidence, ev.evidence = d.confidence, d.evidence
@@ -356,6 +355,23 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
                                           "last_error": d.last_error, "delivered_at": as_utc(d.delivered_at).isoformat() if d.delivered_at else None}
                                          for d in session.exec(select(DeliveryRow).where(DeliveryRow.event_id == ev.id).order_by(DeliveryRow.id))]
         return out
+
+
+EVENT_FIELDS = ["id", "person", "aliases", "org", "role", "kind", "announced_at", "first_seen_at", "confidence",
+                "mentions", "sources", "evidence"]
+
+
+def events_to_csv(rows: list[dict]) -> str:
+    """list_events rows as CSV (lists joined with "; "), for `monitor events` and /events.csv."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=EVENT_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+    return buf.getvalue()
 
 
 def _org_key_of(session: Session, org: str) -> str:

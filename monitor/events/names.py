@@ -85,9 +85,11 @@ def org_key(org: str | None) -> str:
     return re.sub(r"[\s.,'’&\-]+", "", s)
 
 
+def is_latin_full_name(name: str) -> bool:
+    """A name in Latin letters with at least two parts ("Jimmy Ba"), the preferred display form."""
+    return bool(re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", name)) and not _HAN.search(name)
+
+
 def display_name(names: list[str]) -> str:
     """The name to show for an event: the first Latin full name if any, else the first name."""
-    for n in names:
-        if re.search(r"[A-Za-z]{2,}\s+[A-Za-z]", n) and not _HAN.search(n):
-            return n
-    return names[0]
+    return next((n for n in names if is_latin_full_name(n)), names[0])

@@ -2,10 +2,8 @@
 (MONITOR_TOKEN) protects it. Every untrusted string is escaped by the templates or the Atom writer."""
 from __future__ import annotations
 
-import csv
 import hmac
 import json
-import io
 from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -18,9 +16,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from monitor.alerts.format import KIND_WORDS
 from monitor.config import load_config
 from monitor.db.models import ArticleRow, DeliveryRow, EventRow, MentionRow, WatcherRow
-from monitor.db.store import list_events, list_orgs, list_waves
+from monitor.db.store import events_to_csv, list_events, list_orgs, list_waves
 from monitor.parse.dates import parse_date
 
 PAGE = 50
@@ -127,13 +126,7 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
     def events_csv(org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "", until: str = "",
                    min_confidence: float = 0.0, q: str = ""):
         rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q))
-        buf = io.StringIO()
-        fields = list(EventOut.model_fields)
-        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+        return Response(events_to_csv(rows), media_type="text/csv; charset=utf-8")
 
     @app.get("/events.atom", summary="Departure events as an Atom feed (same filters)")
     def events_atom(request: Request, org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "",
@@ -165,8 +158,7 @@ def _atom(rows: list[dict], self_url: str) -> str:
            f'<link rel="self" href="{x(self_url)}"/>', f"<updated>{x(updated)}</updated>",
            "<author><name>monitor</name></author>"]
     for r in rows:
-        verb = {"resigned": "resigned from", "retired": "retired from", "fired": "was pushed out of",
-                "stepped_down": "stepped down at", "term_ended": "ended a term at"}.get(r["kind"], "left")
+        verb = KIND_WORDS.get(r["kind"], "left")
         title = f"{r['person']} {verb} {r['org'] or 'an organisation'}"
         summary = "; ".join(p for p in [r["role"] or "", r["announced_at"] or "", r["evidence"]] if p)
         out += ["<entry>", f"<id>tag:monitor.local,2026:event/{r['id']}</id>", f"<title>{x(title)}</title>",
