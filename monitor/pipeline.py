@@ -35,8 +35,9 @@ def process_articles(engine: Engine, articles: list[Article], summary: Summary,
     watcher entry marks that say they were processed)."""
     items = []
     for article in articles:
-        article.language = article.language or detect_language(f"{article.title}\n{article.text[:4000]}")
-        items.append((article, classify(article)[2]))
+        found = detect_language(f"{article.title}\n{article.text[:4000]}")
+        article.language = article.language or found
+        items.append((article, classify(article, found)[2]))
     results = ingest_many(engine, items, route, seen)
     touched = set().union(*(r.org_keys for r in results)) if results else set()
     if touched:

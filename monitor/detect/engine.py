@@ -68,6 +68,7 @@ class _Ctx:
     ref: datetime  # reference time for dates without a year
     known: dict[str, str]  # short name -> full name (surnames, last parts of ·-names)
     known_orgs: set[str]
+    active: list[Trigger]  # the triggers whose words occur in the article
     found: list[Departure] = field(default_factory=list)
     prev: list[_Sentence] = field(default_factory=list)
     enum: dict | None = None  # open list of departures said of a group
@@ -81,20 +82,24 @@ class _Ctx:
 
 
 # ------------------------------------------------------------------ public
-def detect(article: Article) -> list[Departure]:
-    """Every departure the article reports (several per article when it lists several people)."""
+def detect(article: Article, lang: str | None = None) -> list[Departure]:
+    """Every departure the article reports (several per article when it lists several people).
+    `lang` is the language detect_language found in the article's text, if already known (a
+    declared language is never trusted)."""
     text = f"{article.title}\n{article.text}"
-    lang = detect_language(text)
+    lang = lang or detect_language(text)
     family = "zh" if lang.startswith("zh") else "en"
     rules = load_rules(family)
-    if not rules.any_trigger.search(fold_width(to_simplified(text) if family == "zh" else text)):
+    norm = fold_width(to_simplified(text)) if family == "zh" else text
+    active = rules.candidates(norm)  # a substring test per trigger word: cheap
+    if not any(t.regex.search(norm) for t in active):
         return []  # no departure word anywhere: nothing to read closely
-    ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()))
+    ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()), active)
     units = _units(article, family)
     _prescan_names(ctx, units)
     if article.title and units:
         t = units[0].norm
-        ctx.title_signal = bool(_SUCCESSION.search(t)) or any(tr.regex.search(t) for tr in rules.triggers)
+        ctx.title_signal = bool(_SUCCESSION.search(t)) or any(tr.regex.search(t) for tr in ctx.active)
     for i, s in enumerate(units):
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
@@ -133,7 +138,7 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
     rules = ctx.rules
     if ctx.enum is not None:
         _enum_item(ctx, s)
-    hits = [(t, m) for t in rules.triggers for m in t.regex.finditer(s.norm)]
+    hits = [(t, m) for t in ctx.active for m in t.regex.finditer(s.norm)]
     if not hits:
         return
     hits.sort(key=lambda h: h[1].start())

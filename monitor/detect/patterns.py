@@ -13,6 +13,8 @@ from importlib import resources
 
 import yaml
 
+from monitor.detect.literals import needs
+
 PERSON_SLOTS = ("subject", "object", "possessive", "speaker")
 
 
@@ -30,6 +32,9 @@ class Trigger:
     learned_from: str
     needs_org_object: bool = False
     kind_from_word: bool = False
+    words: tuple[str, ...] | None = None  # literals.needs(regex): one occurs in every match
+
+
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,11 @@ class Rules:
     negatives: dict[str, dict[str, re.Pattern]]  # kind -> scope -> regex
     role: re.Pattern
     lexicon: dict
-    any_trigger: re.Pattern  # every trigger at once: no match anywhere, no departure
+
+    def candidates(self, text: str) -> list[Trigger]:
+        """The triggers whose words occur in `text` (case-folded): only these can match in it."""
+        folded = text.casefold()
+        return [t for t in self.triggers if t.words is None or any(w in folded for w in t.words)]
 
 
 def _expand(rx: str, macros: dict[str, str]) -> str:
@@ -67,8 +76,9 @@ def compile_rules(data: dict, name: str) -> Rules:
             if not t.get("learned_from"):
                 raise PatternError(f"{name}.yaml: trigger {t.get('id')}: learned_from is required")
             flags = 0 if t.get("case") else flags_default
+            regex = re.compile(_expand(t["re"], macros), flags)
             triggers.append(Trigger(
-                id=t["id"], regex=re.compile(_expand(t["re"], macros), flags), person=t["person"],
+                id=t["id"], regex=regex, person=t["person"], words=needs(regex),
                 kind=t["kind"], confidence=float(t["confidence"]), learned_from=str(t["learned_from"]),
                 needs_org_object=bool(t.get("needs_org_object")), kind_from_word=bool(t.get("kind_from_word")),
             ))
@@ -83,11 +93,9 @@ def compile_rules(data: dict, name: str) -> Rules:
             for kind, scopes in (data.get("negatives") or {}).items()
         }
         role = re.compile(role_rx, flags_default)
-        any_trigger = re.compile("|".join(
-            f"(?{'-i' if t.regex.flags & re.IGNORECASE == 0 else 'i'}:{t.regex.pattern})" for t in triggers))
     except (KeyError, TypeError, re.error) as e:
         raise PatternError(f"{name}.yaml: {type(e).__name__}: {e}") from None
-    return Rules(name, tuple(triggers), gap, object_gap, negatives, role, lex, any_trigger)
+    return Rules(name, tuple(triggers), gap, object_gap, negatives, role, lex)
 
 
 @lru_cache(maxsize=None)

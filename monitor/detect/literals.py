@@ -1,0 +1,91 @@
+"""The literal words a regex cannot match without: a substring prefilter for the triggers.
+
+`needs(pattern)` reads the compiled pattern's syntax tree and returns strings, case-folded, at
+least one of which occurs in every text the pattern matches (None when it finds no such set, e.g.
+for `\\w+`). `str.__contains__` over a case-folded text is some 50 times faster than Python's
+regex engine scanning the same text, so an article without any of a trigger's words skips it.
+The derivation only ever widens (a lookaround is dropped, an unknown piece ends a literal run),
+so the prefilter can let a text through needlessly but never hide a match.
+"""
+from __future__ import annotations
+
+import re
+from itertools import product
+
+from re import _constants as C  # noqa: N812 - the regex module's own syntax tree (CPython 3.11+)
+from re import _parser
+
+MAX_SET = 64  # alternatives tracked before a piece counts as "unknown"
+Info = tuple[frozenset[str] | None, frozenset[str] | None]  # (exact strings, required strings)
+_EMPTY: Info = (frozenset({""}), None)  # zero-width: \b, ^, lookarounds
+_UNKNOWN: Info = (None, None)
+
+
+def needs(pattern: re.Pattern) -> tuple[str, ...] | None:
+    """Case-folded strings, one of which every match of `pattern` contains; None if unknown."""
+    try:
+        _, req = _seq(list(_parser.parse(pattern.pattern, pattern.flags).data))
+    except Exception:  # an unusual construct: no prefilter for this pattern, never an error
+        return None
+    if not req or "" in req:
+        return None
+    folded = {s.casefold() for s in req}
+    # a string that contains another one adds nothing: the shorter one occurs wherever it does
+    return tuple(sorted(s for s in folded if not any(o != s and o in s for o in folded)))
+
+
+def _score(strings: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, strings)), -len(strings)
+
+
+def _best(*cands: frozenset[str] | None) -> frozenset[str] | None:
+    good = [c for c in cands if c and "" not in c]
+    return max(good, key=_score) if good else None
+
+
+def _seq(items: list) -> Info:
+    acc: frozenset[str] | None = frozenset({""})  # exact strings of the run so far
+    req: frozenset[str] | None = None
+    exact_all = True
+    for item in items:
+        e, r = _node(item)
+        if e is not None and acc is not None and len(acc) * len(e) <= MAX_SET:
+            acc = frozenset(a + b for a, b in product(acc, e))
+            continue
+        exact_all = False
+        req = _best(req, acc, r, e)
+        acc = e if e is not None else frozenset({""})
+    req = _best(req, acc)
+    return (acc if exact_all else None), req
+
+
+def _node(item) -> Info:
+    op, av = item
+    if op is C.LITERAL:
+        return frozenset({chr(av)}), None
+    if op is C.IN:
+        if all(o is C.LITERAL for o, _ in av) and len(av) <= 8:
+            return frozenset(chr(v) for _, v in av), None
+        return _UNKNOWN
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return _EMPTY
+    if op is C.SUBPATTERN:
+        return _seq(list(av[-1]))
+    if op is C.BRANCH:
+        infos = [_seq(list(alt)) for alt in av[1]]
+        exacts = [e for e, _ in infos]
+        exact = frozenset().union(*exacts) if all(e is not None for e in exacts) else None
+        if exact is not None and len(exact) > MAX_SET:
+            exact = None
+        reqs = [_best(r, e) for e, r in infos]
+        req = frozenset().union(*reqs) if all(reqs) else None
+        return exact, req
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
+        lo, hi, sub = av
+        e, r = _seq(list(sub))
+        if hi == 0:
+            return _EMPTY
+        if lo == 0:
+            return (e | {""} if e is not None and hi == 1 else None), None
+        return (e if lo == hi == 1 else None), _best(r, e)
+    return _UNKNOWN
