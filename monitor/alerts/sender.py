@@ -15,7 +15,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-import apprise
 from sqlalchemy.engine import Engine
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -32,8 +31,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
-_APPRISE_FMT = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
-                "slack": apprise.NotifyFormat.MARKDOWN, "html": apprise.NotifyFormat.HTML}
+_APPRISE_FMT = {"text": "text", "markdown": "markdown", "slack": "markdown", "html": "html"}  # NotifyFormat values
 
 
 @dataclass
@@ -54,13 +52,15 @@ def backoff(attempts: int) -> timedelta:
 
 def notify(url: str, title: str, body: str, fmt: str) -> tuple[bool, str]:
     """Send one message through Apprise; (ok, masked error text)."""
+    import apprise  # ~20 MB of plugins: loaded by the first message, not by a poller with nothing to send
+
     register([url])
     ap = apprise.Apprise()
     if not ap.add(url):
         return False, f"not a valid Apprise URL: {mask_url(url)}"
     with apprise.LogCapture(level=logging.WARNING) as logs:
         try:
-            ok, extra = bool(ap.notify(title=title, body=body, body_format=_APPRISE_FMT[fmt])), ""
+            ok, extra = bool(ap.notify(title=title, body=body, body_format=apprise.NotifyFormat(_APPRISE_FMT[fmt]))), ""
         except Exception as e:  # a plugin bug must not kill the sender
             ok, extra = False, f"{type(e).__name__}: {e}"
         text = (logs.getvalue() + extra).strip()

@@ -4,9 +4,13 @@ role word and Latin names for Chinese. Candidates only: the engine decides who d
 from __future__ import annotations
 
 import logging
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, NamedTuple
 
 from monitor.detect.patterns import Rules
 
@@ -97,14 +101,86 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
 
 
 # ---------------------------------------------------------------- Chinese
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-    import jieba.posseg
+# jieba's dictionary holds 349,046 words and its part-of-speech tagger (jieba.posseg) a character
+# HMM over 256 tag states: together ~145 MB. Names need less. The segmenter keeps the words seen
+# at least JIEBA_MIN_FREQ times in jieba's corpus, every name and organisation word (nt, nrt,
+# nrfg) and the rarer words that hold a name (人工智慧 holds 智慧): ~59,000 words. A word gets its
+# dictionary tag; a word the dictionary lacks (the segmenter's 4-state HMM groups unknown
+# characters, which is how new names come out) is tagged a possible name, and zh_candidates
+# keeps those that start with a family name or are transliterations. ~40 MB instead of ~145;
+# development-set zh-Hans F1 0.901 instead of 0.908 with the full tagger.
+JIEBA_MIN_FREQ = 100
+_KEEP_TAGS = {"nt", "nrt", "nrfg"}
+_NAME_TAGS = {"nr", "nrt", "nrfg"}
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba.posseg
+
+class Word(NamedTuple):
+    word: str
+    flag: str
+
+
+def compact_dictionary(src: Path, min_freq: int = JIEBA_MIN_FREQ) -> Path:
+    """jieba's dictionary without its rare common words, written once to a cache directory."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "monitor"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        cache = Path(tempfile.gettempdir())
+    out = cache / f"jieba-dict-{min_freq}-{src.stat().st_size}-v4.txt"
+    if not out.exists():
+        def rows():
+            with src.open(encoding="utf-8") as f:
+                yield from (p for p in (line.split() for line in f) if len(p) == 3)
+
+        def common(f: str, t: str) -> bool:
+            return int(f) >= min_freq or t in _KEEP_TAGS
+
+        names = {w for w, f, t in rows() if t in _NAME_TAGS and common(f, t)}
+
+        def holds_name(w: str) -> bool:  # 人工智慧 holds 智慧, which the dictionary tags nr
+            return any(w[i:j] in names for i in range(len(w)) for j in range(i + 2, len(w) + (i > 0)))
+
+        # a rarer word that holds a kept name stays, or the name would be cut out of it
+        kept = [f"{w} {f} {t}\n" for w, f, t in rows() if common(f, t) or holds_name(w)]
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        tmp.replace(out)  # atomic: a concurrent process reads the whole file or makes its own
+    return out
+
+
+class _Tagger:
+    """jieba's segmenter over the compact dictionary, with the dictionary's tags."""
+
+    def __init__(self) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        path = compact_dictionary(Path(jieba.__file__).parent / "dict.txt")
+        self.tokenizer = jieba.Tokenizer(dictionary=str(path))
+        self.tokenizer.initialize()
+        with path.open(encoding="utf-8") as f:
+            self.tags = {w: t for w, _, t in (line.split() for line in f) if t in _TAGS_USED}
+
+    def cut(self, sentence: str) -> Iterator[Word]:
+        for w in self.tokenizer.cut(sentence, HMM=True):
+            if w in self.tags:
+                yield Word(w, self.tags[w])
+            elif _ASCII_WORD.fullmatch(w):
+                yield Word(w, "eng")
+            elif w not in self.tokenizer.FREQ and _HAN_WORD.fullmatch(w):
+                yield Word(w, "nr")  # not in the dictionary: grouped by the HMM, possibly a name
+            else:
+                yield Word(w, "x")
+
+
+_TAGS_USED = {"nr", "nrfg", "nrt", "nt"}
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.&\-]*")
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> _Tagger:
+    return _Tagger()
 
 
 _NAME_STOP = re.compile(r"(?:宣布|官宣|辞|离|卸|退|请|已|也|将|于|在|因|被|的|等|和|与|及|则|是|表示|称|日前|近日|今|昨|正式|不再)")

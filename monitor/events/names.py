@@ -6,10 +6,14 @@ reading of the surname), so that 吴宇怀, 吳宇懷 and 'Yuhuai (Tony) Wu' sha
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
-from pypinyin import Style, pinyin
+# Names are read a character at a time (every reading of the surname): pypinyin's phrase
+# dictionary (~45 MB) would only change words, not names, so it is never loaded.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+from pypinyin import Style, pinyin  # noqa: E402
 
 from monitor.detect.patterns import org_aliases
 from monitor.parse.lang import to_simplified

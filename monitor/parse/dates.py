@@ -11,8 +11,6 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 _SETTINGS = {"PREFER_DAY_OF_MONTH": "first"}  # an explicit offset in the string is kept
 # Year-first numeric dates, the usual Chinese forms: 2020/1/10 14:16, 2025年06月03日 10:00
 _NUMERIC = re.compile(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?(?:\s*[T ]?\s*(\d{1,2})[:时](\d{2})(?:[:分](\d{2}))?)?\s*$")
@@ -23,6 +21,8 @@ _COMMON = ["en", "zh", "pt", "es", "de", "fr", "ru", "ja", "it", "nl"]
 
 @lru_cache(maxsize=4096)
 def _dateparser(raw: str) -> datetime | None:
+    import dateparser  # ~60 MB with its locales: only for the strings the fast paths cannot read
+
     return dateparser.parse(raw, languages=_COMMON, settings=_SETTINGS) or dateparser.parse(raw, settings=_SETTINGS)
 
 

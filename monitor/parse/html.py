@@ -1,8 +1,6 @@
 """An HTML article page -> Article (trafilatura: main text, title, date; boilerplate dropped)."""
 from __future__ import annotations
 
-import trafilatura
-
 from monitor.parse.dates import parse_date
 from monitor.parse.text import clean, html_to_text
 from monitor.records import Article
@@ -10,6 +8,8 @@ from monitor.records import Article
 
 def parse_page(data: bytes, *, url: str | None, source: str) -> Article | None:
     """The page's main text; None when the page has no readable text at all."""
+    import trafilatura  # ~25 MB: loaded by the first page, never by a feed-only poller
+
     doc = trafilatura.bare_extraction(data, url=url, with_metadata=True, include_comments=False)
     if doc is not None and (doc.text or doc.title):
         return Article(

@@ -4,7 +4,8 @@ from __future__ import annotations
 import codecs
 import re
 
-import trafilatura
+import lxml.html
+from lxml import etree
 
 
 class UndecodableError(ValueError):
@@ -13,6 +14,9 @@ class UndecodableError(ValueError):
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HIDDEN = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "head")
+_BLOCKS = ("p", "div", "br", "li", "dt", "dd", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+           "pre", "section", "article", "header", "footer", "figcaption", "table", "ul", "ol", "hr")
 
 
 def looks_binary(data: bytes) -> bool:
@@ -39,10 +43,20 @@ def clean(text: str) -> str:
 
 
 def html_to_text(fragment: str) -> str:
-    """An HTML fragment (feed summary/content) -> plain text; scripts and styles removed."""
+    """An HTML fragment (feed summary/content) -> plain text, a line per block (paragraph, list
+    item, heading, <br>); scripts, styles and other invisible parts removed. libxml2's HTML
+    parser does the reading, so broken markup still gives its text."""
     if "<" not in fragment and "&" not in fragment:
         return clean(fragment)
-    return clean(trafilatura.html2txt(f"<html><body>{fragment}</body></html>", clean=True))
+    try:
+        root = lxml.html.document_fromstring(f"<html><body>{_CTRL.sub('', fragment)}</body></html>")
+    except (etree.ParserError, ValueError):  # nothing parseable in it (e.g. only a comment)
+        return ""
+    etree.strip_elements(root, *_HIDDEN, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    for el in root.iter(*_BLOCKS):
+        el.tail = "\n" + (el.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return clean("\n".join(line for line in lines if line))
 
 
 def parse_text(data: bytes) -> tuple[str, str]:
