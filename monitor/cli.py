@@ -225,11 +225,15 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
     role: Annotated[str, typer.Option(help="all | scheduler | worker (PostgreSQL: any number of each, on any machines).")] = "all",
     concurrency: Annotated[int, typer.Option(help="Fetches at once in this process.")] = 20,
+    workers: Annotated[int | None, typer.Option(help="Processes that parse and detect (default: one per core; 0: none, all in this process).")] = None,
 ) -> None:
     """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
 
     Example: monitor run            (or, from cron: monitor run --once)
     """
+    from monitor.workers import default_workers
+
+    workers = default_workers() if workers is None else max(0, workers)
     import asyncio
 
     from monitor.config import load_config
@@ -246,7 +250,7 @@ def run(
         err.print(f"no watchers in {ctx.obj['config']}: add some (see README) or import an OPML file")
         raise typer.Exit(2)
     if once:
-        outcomes = asyncio.run(poll_once(engine, config))
+        outcomes = asyncio.run(poll_once(engine, config, concurrency=concurrency, workers=workers))
         out = Console(soft_wrap=True)
         for o in outcomes:
             extra = f"{o.new_entries} new of {o.entries}, {o.new_events} new events" if o.status == "new" else (o.error or "")
@@ -264,14 +268,14 @@ def run(
 
         lease = timedelta(seconds=float(os.environ.get("MONITOR_LEASE_SECONDS", "120")))
         err.print(f"monitor: role {role} on {engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
-        asyncio.run(run_roles(engine, ctx.obj["config"], role, concurrency=concurrency, lease=lease))
+        asyncio.run(run_roles(engine, ctx.obj["config"], role, concurrency=concurrency, lease=lease, workers=workers))
         return
     if role != "all":
         err.print("[red]error:[/] SQLite is one process: only --role all. Several processes or machines need "
                   "PostgreSQL (--db postgresql+psycopg://…)")
         raise typer.Exit(2)
     err.print(f"monitor: watching {len(config.watchers)} feeds from {ctx.obj['config']} (Ctrl-C to stop)")
-    asyncio.run(Daemon(engine, ctx.obj["config"]).run())
+    asyncio.run(Daemon(engine, ctx.obj["config"], workers=workers).run())
 
 
 @watchers_app.command("status")

@@ -26,12 +26,13 @@ from sqlmodel import Session, select
 from monitor.alerts.routing import route
 from monitor.alerts.sender import send_due
 from monitor.config import Config, WatcherConfig, active_channels, load_config
-from monitor.db.models import SeenEntryRow, WatcherRow
-from monitor.db.models import as_utc
-from monitor.parse import parse_document
-from monitor.pipeline import Summary, process_articles
-from monitor.records import Article, Document
+from monitor.analysis import Analysed, FeedJob, analyse_feed
+from monitor.db.models import WatcherRow, as_utc
+from monitor.db.store import load_watcher_states, new_entry_keys, save_watcher_state
+from monitor.pipeline import Summary, store_analysed
+from monitor.records import Article
 from monitor.sources.http import FetchResult, Fetcher
+from monitor.workers import pool as analysis_pool
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(days=1)
@@ -78,126 +79,140 @@ class PollOutcome:
     error: str | None = None
 
 
-def _state(session: Session, w: WatcherConfig) -> WatcherRow:
-    row = session.get(WatcherRow, w.name)
+def _for_url(row: WatcherRow | None, w: WatcherConfig) -> WatcherRow:
+    """The watcher's state (a new one if it has none), reset when its URL changed."""
     if row is None:
         row = WatcherRow(name=w.name, url=w.url)
     if row.url != w.url:  # the URL changed in watchers.yaml: its validators no longer apply
-        row.url, row.etag, row.last_modified, row.body_hash = w.url, None, None, None
+        row.url, row.etag, row.last_modified, row.body_hash, row.entry_digests = w.url, None, None, None, None
     return row
 
 
-def _new_articles(engine: Engine, w: WatcherConfig, articles: list[Article]) -> list[tuple[str, Article]]:
-    keyed = {entry_key(a): a for a in articles}
-    with Session(engine) as s:
-        seen = set(s.exec(select(SeenEntryRow.entry_key).where(
-            SeenEntryRow.watcher == w.name, SeenEntryRow.entry_key.in_(list(keyed)))).all())
-    return [(k, a) for k, a in keyed.items() if k not in seen]
+def _record(state: WatcherRow, w: WatcherConfig, res: FetchResult, outcome: PollOutcome, now: datetime) -> None:
+    """A poll's outcome into the watcher's state: health, validators, next check (backoff)."""
+    state.last_check, state.last_status, state.polls = now, res.status, state.polls + 1
+    state.fetch_seconds_total += res.elapsed
+    counts = json.loads(state.status_counts or "{}")
+    counts[str(res.status or "error")] = counts.get(str(res.status or "error"), 0) + 1
+    state.status_counts = json.dumps(counts)
+    interval = timedelta(seconds=interval_seconds(w.interval))
+    if outcome.status != "failed":
+        state.last_success, state.last_error, state.consecutive_failures = now, None, 0
+        state.etag = res.headers.get("etag") or (state.etag if res.not_modified else None)
+        state.last_modified = res.headers.get("last-modified") or (state.last_modified if res.not_modified else None)
+        state.next_check = now + max(interval, _floor(res, now))
+        return
+    state.last_error = outcome.error
+    state.consecutive_failures += 1
+    backoff = min(interval * (2 ** state.consecutive_failures), MAX_BACKOFF)
+    wait = max(backoff, timedelta(seconds=res.retry_after or 0))
+    state.next_check = now + wait * random.uniform(0.9, 1.1)
+    log.warning("watcher %s: %s (failure %d, next try in %s)", w.name, outcome.error,
+                state.consecutive_failures, str(wait).split(".")[0])
+
+
+def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: PollOutcome) -> None:
+    """The entries this watcher has not processed before (with their marks, one transaction),
+    then its state. Killed in between, the next poll finds the entries marked: nothing twice."""
+    if items:
+        keyed = {entry_key(a): (a, d) for a, d in items}
+        fresh = new_entry_keys(engine, state.name, list(keyed))
+        new = [(k, ad) for k, ad in keyed.items() if k in fresh]
+        if new:
+            summary = Summary()
+            store_analysed(engine, [ad for _, ad in new], summary, routes, [(state.name, k) for k, _ in new])
+            outcome.new_entries, outcome.new_events = len(new), summary.new_events
+    state.items_seen += outcome.new_entries
+    save_watcher_state(engine, state)
 
 
 async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: list | None = None, *,
-               force: bool = False) -> PollOutcome:
+               force: bool = False, state: WatcherRow | None = None, analysis=None) -> PollOutcome:
     """Poll one watcher if it is due (or `force`), process new entries, record its health.
-    New events are routed to `channels` by this watcher's tags and the channels' filters."""
+    New events are routed to `channels` by this watcher's tags and the channels' filters.
+    `state`: the watcher's stored state when the caller has it; `analysis`: where parsing and
+    detection run (a monitor.workers pool; default: a thread of this process)."""
     routes = route(channels or [], w.tags)
     now = datetime.now(timezone.utc)
-    with Session(engine) as s:
-        state = _state(s, w)
-        if not force and state.next_check and as_utc(state.next_check) > now:
-            return PollOutcome(w.name, "skipped")
-        etag, last_modified, body_hash = state.etag, state.last_modified, state.body_hash
-    res = await fetcher.fetch(w.url, etag=etag, last_modified=last_modified)
+    if state is None:
+        state = (await asyncio.to_thread(load_watcher_states, engine, [w.name])).get(w.name)
+    state = _for_url(state, w)
+    if not force and state.next_check and as_utc(state.next_check) > now:
+        return PollOutcome(w.name, "skipped")
+    res = await fetcher.fetch(w.url, etag=state.etag, last_modified=state.last_modified)
     outcome = PollOutcome(w.name, "failed", error=res.error)
-    parse_error = None
-    if res.ok and not res.not_modified:
+    items: Analysed = []
+    if res.not_modified:
+        outcome.status = "not-modified"
+    elif res.ok:
         digest = hashlib.sha256(res.body).hexdigest()
-        if digest == body_hash:
+        if digest == state.body_hash:
             outcome.status = "unchanged"  # same bytes as last time: nothing to parse
         else:
-            doc = Document(name=w.url, data=res.body, content_type=res.headers.get("content-type"),
-                           url=res.final_url, headers=res.headers)
-            items = await asyncio.to_thread(parse_document, doc, tz=w.timezone)
-            articles = [a for a in items if isinstance(a, Article)]
-            if not articles and items:
-                parse_error = items[0].reason
+            job = FeedJob(w.name, w.url, res.body, res.headers.get("content-type"), res.headers, w.timezone,
+                          state.entry_digests, final_url=res.final_url)
+            result = await (analysis.analyse(job) if analysis else asyncio.to_thread(analyse_feed, job))
+            if result.error:
+                outcome.error = result.error
             else:
-                outcome.status, outcome.entries = "new", len(articles)
-                summary = Summary()
-                new = _new_articles(engine, w, articles)
-                for _, art in new:
-                    if art.url is None and res.final_url and len(articles) == 1:
-                        art.url = res.final_url
-                    art.source = w.name
-                await asyncio.to_thread(process_articles, engine, [a for _, a in new], summary, routes,
-                                        [(w.name, k) for k, _ in new])
-                outcome.new_entries, outcome.new_events = len(new), summary.new_events
-                body_hash = digest
-    elif res.not_modified:
-        outcome.status = "not-modified"
-    with Session(engine) as s:
-        state = _state(s, w)
-        state.last_check, state.last_status, state.polls = now, res.status, state.polls + 1
-        state.fetch_seconds_total += res.elapsed
-        counts = json.loads(state.status_counts or "{}")
-        counts[str(res.status or "error")] = counts.get(str(res.status or "error"), 0) + 1
-        state.status_counts = json.dumps(counts)
-        interval = timedelta(seconds=interval_seconds(w.interval))
-        if res.ok and parse_error is None:
-            state.last_success, state.last_error, state.consecutive_failures = now, None, 0
-            state.etag = res.headers.get("etag") or (state.etag if res.not_modified else None)
-            state.last_modified = res.headers.get("last-modified") or (state.last_modified if res.not_modified else None)
-            state.body_hash = body_hash
-            state.items_seen += outcome.new_entries
-            state.next_check = now + max(interval, _floor(res, now))
-        else:
-            outcome.status, outcome.error = "failed", res.error or parse_error
-            state.last_error = outcome.error
-            state.consecutive_failures += 1
-            backoff = min(interval * (2 ** state.consecutive_failures), MAX_BACKOFF)
-            wait = max(backoff, timedelta(seconds=res.retry_after or 0))
-            state.next_check = now + wait * random.uniform(0.9, 1.1)
-            log.warning("watcher %s: %s (failure %d, next try in %s)", w.name, outcome.error,
-                        state.consecutive_failures, str(wait).split(".")[0])
-        s.add(state)
-        s.commit()
+                outcome.status, outcome.entries, outcome.error = "new", result.entries, None
+                items, state.body_hash, state.entry_digests = result.items, digest, result.digests
+    _record(state, w, res, outcome, now)
+    await asyncio.to_thread(_store, engine, state, items, routes, outcome)
     return outcome
 
 
+def _slow_first(config: Config, states: dict[str, WatcherRow]) -> list[WatcherConfig]:
+    """Watchers by their mean fetch time, slowest first: a slow server started last would hold
+    up the end of the round (longest-processing-time-first scheduling)."""
+    def mean(w: WatcherConfig) -> float:
+        st = states.get(w.name)
+        return st.fetch_seconds_total / st.polls if st and st.polls else 0.0
+    return sorted(config.watchers, key=mean, reverse=True)
+
+
 async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fetcher: Fetcher | None = None,
-                    deliver: bool = True) -> list[PollOutcome]:
-    """Poll every watcher once (due or not), then deliver alerts. For cron and checks."""
+                    deliver: bool = True, workers: int = 0) -> list[PollOutcome]:
+    """Poll every watcher once (due or not), then deliver alerts. For cron and checks.
+    `workers`: processes for parsing and detection (0: a thread of this process)."""
     channels = active_channels(config)
     gate = asyncio.Semaphore(concurrency)
     own = fetcher is None
-    fetcher = fetcher or Fetcher()
+    fetcher = fetcher or Fetcher(max_connections=concurrency)
+    states = await asyncio.to_thread(load_watcher_states, engine)
     try:
-        async def one(w: WatcherConfig) -> PollOutcome:
-            async with gate:
-                try:
-                    return await poll(engine, fetcher, w, channels, force=True)
-                except Exception as e:  # a bug with one feed must not stop the others
-                    log.exception("watcher %s: poll failed", w.name)
-                    return PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
+        async with analysis_pool(workers) as analysis:
+            async def one(w: WatcherConfig) -> PollOutcome:
+                async with gate:
+                    try:
+                        return await poll(engine, fetcher, w, channels, force=True, state=states.get(w.name),
+                                          analysis=analysis)
+                    except Exception as e:  # a bug with one feed must not stop the others
+                        log.exception("watcher %s: poll failed", w.name)
+                        return PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
 
-        outcomes = await asyncio.gather(*(one(w) for w in config.watchers))
+            outcomes = {o.watcher: o for o in await asyncio.gather(*(one(w) for w in _slow_first(config, states)))}
     finally:
         if own:
             await fetcher.client.aclose()
     if deliver:
         await asyncio.to_thread(send_due, engine, channels)
-    return list(outcomes)
+    return [outcomes[w.name] for w in config.watchers]
 
 
 class Daemon:
     """One long-running process: APScheduler jobs per watcher, alert delivery, config reload."""
 
-    def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0):
+    def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0,
+                 workers: int = 0):
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.engine = engine
         self.config_path = Path(config_path)
         self.deliver_every = deliver_every
         self.reload_every = reload_every
+        self.workers = workers
+        self.analysis = None
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         self.config: Config = Config()
         self.mtime: float | None = None
@@ -245,7 +260,7 @@ class Daemon:
         task = asyncio.current_task()
         self._inflight.add(task)
         try:
-            await poll(self.engine, self.fetcher, w, self.channels)
+            await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis)
         except Exception:  # a bug in one poll must not stop the daemon
             log.exception("watcher %s: poll failed", name)
         finally:
@@ -267,8 +282,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.load)
-        async with Fetcher() as fetcher:
-            self.fetcher = fetcher
+        async with Fetcher() as fetcher, analysis_pool(self.workers) as analysis:
+            self.fetcher, self.analysis = fetcher, analysis
             self.load()
             self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
                                    next_run_time=datetime.now(timezone.utc))
@@ -314,7 +329,8 @@ def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) 
 
 # ------------------------------------------------------------------ several processes
 async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = 20,
-                    lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None) -> None:
+                    lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None,
+                    workers: int = 0) -> None:
     """`monitor run --role`: any number of workers claim due watchers and deliveries with leases;
     one scheduler at a time (advisory lock, taken over when it dies) keeps the watcher rows in step
     with watchers.yaml and sends digests. `all` is both in one process."""
@@ -343,16 +359,16 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
     election = Election(engine, owner)
     inflight: set[asyncio.Task] = set()
 
-    async def poll_claimed(fetcher: Fetcher, c) -> None:
+    async def poll_claimed(fetcher: Fetcher, analysis, c) -> None:
         w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
         try:
-            await poll(engine, fetcher, w, active_channels(config()), force=True)
+            await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis)
         except Exception:
             log.exception("watcher %s: poll failed", c.name)
         finally:
             await asyncio.to_thread(release_watcher, engine, c.name, owner)
 
-    async with Fetcher(max_connections=concurrency) as fetcher:
+    async with Fetcher(max_connections=concurrency) as fetcher, analysis_pool(workers) as analysis:
         last_send = last_sched = 0.0
         while not stop.is_set():
             t = loop.time()
@@ -368,7 +384,7 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                     claimed = await asyncio.to_thread(claim_watchers, engine, owner, free, lease)
                     busy = len(claimed) == free  # more may be due: claim again as soon as a slot frees
                     for c in claimed:
-                        task = asyncio.create_task(poll_claimed(fetcher, c))
+                        task = asyncio.create_task(poll_claimed(fetcher, analysis, c))
                         inflight.add(task)
                         task.add_done_callback(inflight.discard)
                 else:

@@ -1,5 +1,5 @@
 """The one path every article takes, from backfill or from the daemon:
-Document -> parse -> detect -> store (events + outbox) and, when asked, alerts."""
+Document -> parse -> detect (monitor.analysis, no database) -> store (events + outbox)."""
 from __future__ import annotations
 
 import logging
@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from monitor.analysis import Analysed, analyse_articles
 from monitor.db.store import ingest_many, update_waves
-from monitor.detect import classify
 from monitor.parse import parse_document
-from monitor.parse.lang import detect_language
 from monitor.records import Article, Departure, Document, Skipped
 
 log = logging.getLogger(__name__)
@@ -33,11 +32,14 @@ def process_articles(engine: Engine, articles: list[Article], summary: Summary,
                      seen: list[tuple[str, str]] = ()) -> None:
     """Detect departures in `articles` and store them all in one transaction (with `seen`, the
     watcher entry marks that say they were processed)."""
-    items = []
-    for article in articles:
-        found = detect_language(f"{article.title}\n{article.text[:4000]}")
-        article.language = article.language or found
-        items.append((article, classify(article, found)[2]))
+    store_analysed(engine, analyse_articles(articles), summary, route, seen)
+
+
+def store_analysed(engine: Engine, items: Analysed, summary: Summary,
+                   route: Callable[[Departure, Article], list[str]] | None = None,
+                   seen: list[tuple[str, str]] = ()) -> None:
+    """Store analysed articles (monitor.analysis) in one transaction, then update the waves of
+    the organisations they touched."""
     results = ingest_many(engine, items, route, seen)
     touched = set().union(*(r.org_keys for r in results)) if results else set()
     if touched:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -104,6 +104,7 @@ class WatcherRow(SQLModel, table=True):
     etag: str | None = Field(default=None, max_length=1024)
     last_modified: str | None = Field(default=None, max_length=256)
     body_hash: str | None = Field(default=None, max_length=64)
+    entry_digests: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # parse.feeds.split_entries
     last_check: datetime | None = None
     last_success: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

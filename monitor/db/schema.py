@@ -47,8 +47,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
             import monitor.db.models  # noqa: F401
 
-            complete = set(SQLModel.metadata.tables) <= tables  # made from the current models
-            command.stamp(cfg, "head" if complete else BASELINE)
+            insp = inspect(conn)
+            same = all({c.name for c in t.columns} <= {c["name"] for c in insp.get_columns(name)}
+                       for name, t in SQLModel.metadata.tables.items() if name in tables)
+            if set(SQLModel.metadata.tables) <= tables:  # made from models of 0002's time or later
+                command.stamp(cfg, "head" if same else "0002")
+            else:
+                command.stamp(cfg, BASELINE)
         command.upgrade(cfg, revision)
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, create_engine, select
 
 from monitor.db import schema
 from monitor.db.models import (ArticleRow, as_utc, DeliveryRow, EventNameRow, EventRow, MentionRow, OrgAliasRow, OrgRow,
-                               SeenEntryRow, WaveRow)
+                               SeenEntryRow, WatcherRow, WaveRow)
 from monitor.events.names import display_name, is_latin_full_name, org_key, person_keys
 from monitor.events.orgs import resolve_org, seniority
 from monitor.events.waves import Exit, find_waves
@@ -199,13 +199,46 @@ def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]
     return out
 
 
-def _insert(session: Session, model):
+def _insert(session: Session | Engine, model):
     """The dialect's INSERT, which has ON CONFLICT (SQLite ≥ 3.24 and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Engine) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+# the columns a poll writes; the rest (configuration, leases) belong to sync_watchers and claims
+POLL_COLUMNS = ("url", "etag", "last_modified", "body_hash", "entry_digests", "last_check", "last_success",
+                "last_error", "last_status", "consecutive_failures", "next_check", "items_seen", "polls",
+                "fetch_seconds_total", "status_counts")
+
+
+def load_watcher_states(engine: Engine, names: list[str] | None = None) -> dict[str, WatcherRow]:
+    """Stored polling state by watcher name (detached rows), in one query."""
+    with Session(engine, expire_on_commit=False) as s:
+        q = select(WatcherRow) if names is None else select(WatcherRow).where(WatcherRow.name.in_(names))
+        rows = s.exec(q).all()
+        s.expunge_all()
+    return {r.name: r for r in rows}
+
+
+def save_watcher_state(engine: Engine, row: WatcherRow) -> None:
+    """Write a poll's outcome: one upsert of the poll's columns (a new watcher gets a full row)."""
+    values = {c.name: getattr(row, c.name) for c in WatcherRow.__table__.columns}
+    stmt = _insert(engine, WatcherRow).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={c: stmt.excluded[c] for c in POLL_COLUMNS})
+    with _write_lock(engine), engine.begin() as conn:
+        conn.execute(stmt)
+
+
+def new_entry_keys(engine: Engine, watcher: str, keys: list[str]) -> set[str]:
+    """The entry keys `watcher` has not processed yet."""
+    with Session(engine) as s:
+        seen = set(s.exec(select(SeenEntryRow.entry_key).where(
+            SeenEntryRow.watcher == watcher, SeenEntryRow.entry_key.in_(keys))).all())
+    return set(keys) - seen
 
 
 def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:

@@ -2,8 +2,10 @@
 JSON Feed 1.0/1.1, which feedparser does not read."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import time
 from datetime import datetime, timezone
 
@@ -35,6 +37,63 @@ def _entry_date(entry, tz: str | None) -> datetime | None:
     if ours is not None:
         return ours
     return _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
+
+
+# <item ...> ... </item> (RSS, RDF) and <entry ...> ... </entry> (Atom), without a namespace prefix
+_OPEN = re.compile(rb"<(item|entry)[\s>]")
+_CLOSE = {b"item": b"</item>", b"entry": b"</entry>"}
+DIGEST_SIZE = 8
+MAX_DIGESTS = 2000
+
+
+def split_entries(data: bytes) -> tuple[bytes, list[bytes], bytes] | None:
+    """A feed body as (head, item chunks, tail), found by their tags, so that items already seen
+    in the previous body can be dropped BEFORE parsing. None when the layout is not plainly a
+    run of items (nested or unclosed tags, an item inside CDATA): the caller parses everything."""
+    chunks, pos, head_end = [], 0, None
+    while (m := _OPEN.search(data, pos)) is not None:
+        end = data.find(_CLOSE[m.group(1)], m.end())
+        if end < 0:
+            return None
+        end += len(_CLOSE[m.group(1)])
+        between = data[pos:m.start()]
+        if head_end is None:
+            head_end = m.start()
+        elif between.strip():  # something other than whitespace between two items
+            return None
+        chunk = data[m.start():end]
+        if _OPEN.search(chunk, 1) or b"<![CDATA[" in chunk and (b"<item" in chunk[1:] or b"<entry" in chunk[1:]):
+            return None
+        chunks.append(chunk)
+        pos = end
+    if head_end is None:
+        return None
+    return data[:head_end], chunks, data[pos:]
+
+
+def entry_digest(chunk: bytes) -> bytes:
+    return hashlib.blake2b(chunk, digest_size=DIGEST_SIZE).digest()
+
+
+def only_new_entries(data: bytes, known: bytes | None) -> tuple[bytes | None, bytes | None]:
+    """(the feed with only the items not in `known`, the digests of all its items). The first is
+    None when every item is known; the feed comes back whole when it cannot be split or nothing
+    is known; the second is None when it cannot be split."""
+    parts = split_entries(data)
+    if parts is None:
+        return data, None
+    head, chunks, tail = parts
+    digests = [entry_digest(c) for c in chunks]
+    all_digests = b"".join(digests[:MAX_DIGESTS])
+    if not known:
+        return data, all_digests
+    seen = {known[i:i + DIGEST_SIZE] for i in range(0, len(known), DIGEST_SIZE)}
+    new = [c for c, d in zip(chunks, digests) if d not in seen]
+    if not new:
+        return None, all_digests
+    if len(new) == len(chunks):
+        return data, all_digests
+    return head + b"\n".join(new) + tail, all_digests
 
 
 def parse_feed(data: bytes, *, headers: dict[str, str] | None = None, source: str, tz: str | None = None) -> list[Article]:

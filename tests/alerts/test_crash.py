@@ -11,6 +11,7 @@ import signal
 import time
 from collections import Counter
 
+import apprise  # noqa: F401 - loaded before the forks, as in a sender that is already running
 import pytest
 from sqlmodel import Session, func, select
 

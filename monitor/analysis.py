@@ -1,0 +1,67 @@
+"""Parse + detect, the CPU-bound half of the pipeline, with no database in it: bytes in, typed
+records out. It runs wherever there is a free core: the daemon sends fetched feeds to worker
+processes (they import only this, the parse stage and the detector), backfill calls it inline.
+
+`analyse_feed` first drops the items the watcher's previous body already held (by digest, before
+any parsing: a changed feed usually has 1-3 new items out of 50), then parses the rest and
+classifies every article.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.detect import classify
+from monitor.parse import parse_document
+from monitor.parse.feeds import only_new_entries
+from monitor.parse.lang import detect_language
+from monitor.records import Article, Departure, Document
+
+Analysed = list[tuple[Article, list[Departure]]]
+
+
+def analyse_articles(articles: list[Article]) -> Analysed:
+    """Each article with the departures it reports (language detected from its text first)."""
+    out = []
+    for article in articles:
+        found = detect_language(f"{article.title}\n{article.text[:4000]}")
+        article.language = article.language or found
+        out.append((article, classify(article, found)[2]))
+    return out
+
+
+@dataclass
+class FeedJob:
+    """A fetched body to analyse for one watcher."""
+    watcher: str
+    url: str
+    data: bytes
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    tz: str | None = None
+    known: bytes | None = None  # digests of the items of the watcher's previous body
+    final_url: str | None = None  # after redirects: the link of a page without one
+
+
+@dataclass
+class FeedResult:
+    items: Analysed = field(default_factory=list)
+    entries: int = 0  # items parsed (the new ones when the previous body was known)
+    digests: bytes | None = None  # of every item in the body, for the next poll
+    error: str | None = None  # the body could not be read as a feed or page
+
+
+def analyse_feed(job: FeedJob) -> FeedResult:
+    """Parse the new part of `job.data` and detect departures in it."""
+    data, digests = only_new_entries(job.data, job.known) if job.data.lstrip()[:1] == b"<" else (job.data, None)
+    if data is None:
+        return FeedResult(digests=digests)
+    doc = Document(name=job.url, data=data, content_type=job.content_type, url=job.url, headers=job.headers)
+    parsed = parse_document(doc, tz=job.tz)
+    articles = [a for a in parsed if isinstance(a, Article)]
+    if not articles and parsed:
+        return FeedResult(error=parsed[0].reason)
+    for art in articles:
+        if art.url is None and len(articles) == 1:
+            art.url = job.final_url or job.url  # a page is its own link
+        art.source = job.watcher
+    return FeedResult(items=analyse_articles(articles), entries=len(articles), digests=digests)
