@@ -2,15 +2,16 @@
 watchers, round 1 (every feed new) and round 2 (~10 % changed, the rest 304), with the bare
 httpx GET loop as the floor. Reports feeds/s, entries stored and peak RSS.
 
-Usage: .venv/bin/python bench/poll_bench.py [N ...]        (default: 1000 3000)
+Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W]   (default: 1000 3000, 2 workers)
 """
 from __future__ import annotations
 
 import asyncio
-import resource
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -72,12 +73,43 @@ print(r1, r2)
     return r1, r2
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
-def bench(n: int, port: int) -> None:
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+class RssSampler(threading.Thread):
+    """Peak of the summed RSS of this process and its children (the analysis workers), sampled
+    every 50 ms; `exclude` (the farm) is left out."""
+
+    def __init__(self, exclude: set[int]):
+        super().__init__(daemon=True)
+        self.exclude, self.peak, self.peak_self, self.stop = exclude, 0, 0, threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.stop.wait(0.05):
+            own = _rss_kb(me)
+            total = own + sum(_rss_kb(c) for c in _children(me) if c not in self.exclude)
+            self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
+
+
+def bench(n: int, port: int, workers: int) -> None:
     farm = start_farm(n, port)
+    sampler = RssSampler({farm.pid})
     try:
         base = f"http://127.0.0.1:{port}"
         urls = [f"{base}/feed/{i}" for i in range(n)]
@@ -87,11 +119,13 @@ def bench(n: int, port: int) -> None:
             config = Config(watchers=[WatcherConfig(name=f"f{i}", url=u, interval="1h") for i, u in enumerate(urls)])
             fetcher_kw = dict(per_host=n, deadline=30.0)  # one loopback host stands for N publishers
             rounds = []
+            sampler.start()
             for r in (1, 2):
                 if r == 2:
                     httpx.post(f"{base}/round2")
                 t = time.perf_counter()
-                outcomes = asyncio.run(poll_once(engine, config, fetcher=Fetcher(**fetcher_kw), deliver=False))
+                outcomes = asyncio.run(poll_once(engine, config, fetcher=Fetcher(**fetcher_kw), deliver=False,
+                                                 workers=workers))
                 dt = time.perf_counter() - t
                 states = {s: sum(o.status == s for o in outcomes) for s in ("new", "not-modified", "unchanged", "failed")}
                 rounds.append((r, dt, states))
@@ -100,7 +134,10 @@ def bench(n: int, port: int) -> None:
         print(f"N={n}: bare httpx GET floor {n / floor:7.0f} feeds/s")
         for r, dt, states in rounds:
             print(f"N={n}: round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s)  {states}")
-        print(f"N={n}: entries stored {stored}, peak RSS {peak_rss_mb():.0f} MB (poller process)", flush=True)
+        sampler.stop.set()
+        sampler.join()
+        print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} analysis workers): "
+              f"{sampler.peak / 1024:.0f} MB (poller alone {sampler.peak_self / 1024:.0f} MB)", flush=True)
     finally:
         farm.terminate()
         farm.wait()
@@ -118,5 +155,11 @@ def bench(n: int, port: int) -> None:
 
 
 if __name__ == "__main__":
-    for i, n in enumerate(int(a) for a in (sys.argv[1:] or ["1000", "3000"])):
-        bench(n, 18700 + i)
+    args = sys.argv[1:]
+    workers = 2
+    if "--workers" in args:
+        i = args.index("--workers")
+        workers = int(args[i + 1])
+        del args[i:i + 2]
+    for i, n in enumerate(int(a) for a in (args or ["1000", "3000"])):
+        bench(n, 18700 + i, workers)

@@ -162,6 +162,14 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     return outcome
 
 
+def _few_threads(n: int = 3) -> None:
+    """Database work runs in threads (never on the event loop); SQLite has one writer anyway,
+    and each thread costs a malloc arena, so a few threads, not asyncio's default of cores + 4."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(n, thread_name_prefix="monitor-db"))
+
+
 def _slow_first(config: Config, states: dict[str, WatcherRow]) -> list[WatcherConfig]:
     """Watchers by their mean fetch time, slowest first: a slow server started last would hold
     up the end of the round (longest-processing-time-first scheduling)."""
@@ -176,6 +184,7 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
     """Poll every watcher once (due or not), then deliver alerts. For cron and checks.
     `workers`: processes for parsing and detection (0: a thread of this process)."""
     channels = active_channels(config)
+    _few_threads()
     gate = asyncio.Semaphore(concurrency)
     own = fetcher is None
     fetcher = fetcher or Fetcher(max_connections=concurrency)

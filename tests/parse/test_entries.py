@@ -1,0 +1,61 @@
+"""Items already in a watcher's previous body are dropped before parsing: the split into items
+is exact on real feeds, and what remains parses to exactly the new items."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.parse.feeds import entry_digest, only_new_entries, parse_feed, split_entries
+from tests.conftest import SHARED
+
+REAL = SHARED / "corpus" / "real-feeds"
+
+
+def real_feeds():
+    if not REAL.exists():
+        return []
+    return sorted(p for p in REAL.iterdir() if p.suffix in (".xml", ".rss", ".atom", ".rdf"))
+
+
+def key(a):
+    return (a.title, a.url, a.external_id, a.text)
+
+
+def test_a_new_item_is_all_that_is_parsed():
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+            b"<item><title>old</title><guid>1</guid></item>\n<item><title>older</title><guid>2</guid></item>"
+            b"</channel></rss>")
+    _, known = only_new_entries(feed, None)
+    grown = feed.replace(b"<item>", b"<item><title>new</title><guid>3</guid></item><item>", 1)
+    mini, digests = only_new_entries(grown, known)
+    assert [a.title for a in parse_feed(mini, source="t")] == ["new"]
+    assert len(digests) == 3 * len(entry_digest(b""))
+    assert only_new_entries(grown, digests)[0] is None  # the same items again: nothing to parse
+
+
+@pytest.mark.parametrize("body", [
+    b"<rss><channel><item><title>a</title></item><junk/><item><title>b</title></item></channel></rss>",
+    b"<rss><channel><item><title>a</title><description><![CDATA[<item>]]></description></item></channel></rss>",
+    b"<rss><channel><item><title>never closed</title></channel></rss>",
+    b"<html><body>no items at all</body></html>",
+])
+def test_an_unusual_layout_is_parsed_whole(body):
+    assert split_entries(body) is None
+    assert only_new_entries(body, b"\0" * 8) == (body, None)
+
+
+@pytest.mark.parametrize("path", real_feeds(), ids=lambda p: p.name)
+def test_real_feeds_split_exactly(path):
+    """The first item new, the rest known: the reduced body parses to that one item, the same
+    as in a full parse; and head + items + tail is the body, byte for byte."""
+    data = path.read_bytes()
+    parts = split_entries(data)
+    if parts is None:
+        pytest.skip("layout not split (parsed whole)")
+    head, chunks, tail = parts
+    assert data.startswith(head) and data.endswith(tail) and all(c in data for c in chunks)
+    full = parse_feed(data, source="t")
+    if len(chunks) < 2 or len(full) != len(chunks):
+        return
+    known = b"".join(entry_digest(c) for c in chunks[1:])
+    mini, _ = only_new_entries(data, known)
+    assert [key(a) for a in parse_feed(mini, source="t")] == [key(full[0])]
