@@ -72,7 +72,7 @@ def bench(n: int, workers: int, port: int) -> None:
                     s.add(r)
                 s.commit()
             base = [sys.executable, "-m", "monitor", "--db", url, "--config", str(cfg), "run"]
-            procs = [subprocess.Popen(base + ["--role", "worker", "--concurrency", "20"], cwd=HERE.parent,
+            procs = [subprocess.Popen(base + ["--role", "worker", "--concurrency", "20", "--workers", "1"], cwd=HERE.parent,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
             time.sleep(3)
             r1 = round_(engine, n)

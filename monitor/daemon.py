@@ -377,7 +377,8 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
         finally:
             await asyncio.to_thread(release_watcher, engine, c.name, owner)
 
-    async with Fetcher(max_connections=concurrency) as fetcher, analysis_pool(workers) as analysis:
+    polls = role in ("all", "worker")
+    async with Fetcher(max_connections=concurrency) as fetcher, analysis_pool(workers if polls else 0) as analysis:
         last_send = last_sched = 0.0
         while not stop.is_set():
             t = loop.time()

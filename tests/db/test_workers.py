@@ -90,7 +90,7 @@ def test_workers_share_the_farm_once_per_cycle_and_survive_sigkill(pg_url, farm,
     env = {**os.environ, "MONITOR_LEASE_SECONDS": "6", "MONITOR_ALERT_URLS": ""}
     base = [sys.executable, "-m", "monitor", "--db", pg_url, "--config", str(cfg), "run"]
     procs = [subprocess.Popen(base + ["--role", "scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
-    procs += [subprocess.Popen(base + ["--role", "worker", "--concurrency", "8"], cwd=ROOT, env=env,
+    procs += [subprocess.Popen(base + ["--role", "worker", "--concurrency", "8", "--workers", "1"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
     try:
         deadline = time.monotonic() + 60  # the scheduler writes the watcher rows
