@@ -62,6 +62,11 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+def _small(resp: httpx.Response) -> bool:
+    n = resp.headers.get("content-length", "")
+    return n.isdigit() and int(n) <= 65536
+
+
 class Fetcher:
     """Shared client and per-host limits; use as an async context manager."""
 
@@ -121,6 +126,8 @@ class Fetcher:
             result.status = resp.status_code
             result.final_url = str(resp.url)
             result.headers = {k.lower(): v for k, v in resp.headers.items()}
+            if resp.status_code == 304 or resp.status_code >= 400 and _small(resp):
+                await resp.aread()  # an unread body would close the connection: read it, keep it alive
             if resp.status_code == 304:
                 return
             if resp.status_code in (429, 503):
