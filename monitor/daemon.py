@@ -288,6 +288,7 @@ class Daemon:
 
     async def run(self, *, grace: float = 20.0) -> None:
         loop = asyncio.get_running_loop()
+        _few_threads()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.load)
