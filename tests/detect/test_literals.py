@@ -47,7 +47,7 @@ def test_no_trigger_match_is_hidden_by_the_prefilter():
                 if t.regex.search(norm):
                     checked += 1
                     assert t.id in passed, f"{t.id} matches {norm[:80]!r} but its words {t.words} were not found"
-    assert checked > 500
+    assert checked > (500 if (SHARED / "eval-dev").exists() else 5)  # the seeds alone match a few
 
 
 def test_the_prefilter_lets_few_plain_texts_through():
