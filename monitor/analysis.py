@@ -52,7 +52,7 @@ class FeedResult:
 
 def analyse_feed(job: FeedJob) -> FeedResult:
     """Parse the new part of `job.data` and detect departures in it."""
-    data, digests = only_new_entries(job.data, job.known) if job.data.lstrip()[:1] == b"<" else (job.data, None)
+    data, digests = only_new_entries(job.data, job.known) if job.data[:1024].lstrip()[:1] == b"<" else (job.data, None)
     if data is None:
         return FeedResult(digests=digests)
     doc = Document(name=job.url, data=data, content_type=job.content_type, url=job.url, headers=job.headers)

@@ -231,13 +231,13 @@ def run(
 
     Example: monitor run            (or, from cron: monitor run --once)
     """
-    from monitor.workers import default_workers
-
-    workers = default_workers() if workers is None else max(0, workers)
     import asyncio
 
     from monitor.config import load_config
     from monitor.daemon import Daemon, poll_once
+    from monitor.workers import default_workers
+
+    workers = default_workers() if workers is None else max(0, workers)
 
     engine = _engine(ctx, pool_size=concurrency + 2)  # each fetch in flight may hold a connection
     try:

@@ -83,8 +83,7 @@ def _for_url(row: WatcherRow | None, w: WatcherConfig) -> WatcherRow:
     """The watcher's state (a new one if it has none), reset when its URL changed."""
     if row is None:
         row = WatcherRow(name=w.name, url=w.url)
-    if row.url != w.url:  # the URL changed in watchers.yaml: its validators no longer apply
-        row.url, row.etag, row.last_modified, row.body_hash, row.entry_digests = w.url, None, None, None, None
+    row.point_at(w.url)
     return row
 
 

@@ -38,8 +38,8 @@ def sync_watchers(engine: Engine, config: Config) -> None:
             r = rows.pop(w.name, None)
             if r is None:
                 r = WatcherRow(name=w.name, url=w.url, next_check=t + timedelta(seconds=random.uniform(0, 30)))
-            elif r.url != w.url:
-                r.url, r.etag, r.last_modified, r.body_hash, r.entry_digests = w.url, None, None, None, None
+            else:
+                r.point_at(w.url)
             r.configured, r.interval_s, r.timezone, r.tags = True, interval_seconds(w.interval), w.timezone, ",".join(w.tags)
             s.add(r)
         for r in rows.values():

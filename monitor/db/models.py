@@ -122,6 +122,11 @@ class WatcherRow(SQLModel, table=True):
     lease_until: datetime | None = None  # a dead worker's lease runs out and the row is free again
     status_counts: str = Field(default="{}", max_length=2048)  # JSON: HTTP status (or "error") -> polls
 
+    def point_at(self, url: str) -> None:
+        """Watch `url`: when it is a new URL, the old one's validators and item digests no longer apply."""
+        if self.url != url:
+            self.url, self.etag, self.last_modified, self.body_hash, self.entry_digests = url, None, None, None, None
+
 
 class SeenEntryRow(SQLModel, table=True):
     """An entry a watcher has already processed (guid, else link, else content hash)."""
