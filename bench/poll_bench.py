@@ -2,12 +2,14 @@
 watchers, round 1 (every feed new) and round 2 (~10 % changed, the rest 304), with the bare
 httpx GET loop as the floor. Reports feeds/s, entries stored and peak RSS.
 
-Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W]   (default: 1000 3000, 2 workers)
+Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W] [--no-reader]
+(default: 1000 3000, 2 workers, reader on a fresh farm after monitor)
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -83,6 +85,22 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a live process, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _cpu_split(farm_pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far of this process (the poller), its finished children (the analysis
+    workers of past rounds) and the farm."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, _cpu_s(farm_pid)
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
@@ -107,7 +125,7 @@ class RssSampler(threading.Thread):
             self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
 
 
-def bench(n: int, port: int, workers: int) -> None:
+def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
     farm = start_farm(n, port)
     sampler = RssSampler({farm.pid})
     try:
@@ -123,17 +141,20 @@ def bench(n: int, port: int, workers: int) -> None:
             for r in (1, 2):
                 if r == 2:
                     httpx.post(f"{base}/round2")
-                t = time.perf_counter()
+                cpu0, t = _cpu_split(farm.pid), time.perf_counter()
                 outcomes = asyncio.run(poll_once(engine, config, fetcher=Fetcher(**fetcher_kw), deliver=False,
                                                  workers=workers))
                 dt = time.perf_counter() - t
+                cpu = [b - a for a, b in zip(cpu0, _cpu_split(farm.pid))]
                 states = {s: sum(o.status == s for o in outcomes) for s in ("new", "not-modified", "unchanged", "failed")}
-                rounds.append((r, dt, states))
+                rounds.append((r, dt, states, cpu))
             with Session(engine) as s:
                 stored = s.exec(select(func.count()).select_from(ArticleRow)).one()
         print(f"N={n}: bare httpx GET floor {n / floor:7.0f} feeds/s")
-        for r, dt, states in rounds:
+        for r, dt, states, cpu in rounds:
             print(f"N={n}: round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s)  {states}")
+            print(f"N={n}: round {r} CPU per feed: poller {cpu[0] / n * 1000:.1f} ms, analysis workers "
+                  f"{cpu[1] / n * 1000:.1f} ms, farm {cpu[2] / n * 1000:.1f} ms; cores busy {sum(cpu) / dt:.2f}")
         sampler.stop.set()
         sampler.join()
         print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} analysis workers): "
@@ -141,6 +162,8 @@ def bench(n: int, port: int, workers: int) -> None:
     finally:
         farm.terminate()
         farm.wait()
+    if not with_reader:
+        return
     farm = start_farm(n, port + 100)  # a fresh farm (round 1 again) for reader
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -161,5 +184,7 @@ if __name__ == "__main__":
         i = args.index("--workers")
         workers = int(args[i + 1])
         del args[i:i + 2]
+    with_reader = "--no-reader" not in args
+    args = [a for a in args if a != "--no-reader"]
     for i, n in enumerate(int(a) for a in (args or ["1000", "3000"])):
-        bench(n, 18700 + i, workers)
+        bench(n, 18700 + i, workers, with_reader)

@@ -3,8 +3,8 @@ Departure (detected mention) and Skipped (an input that was refused, with the re
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 
 # Caps on untrusted text: a title or body longer than this is cut, never trusted whole.
@@ -33,9 +33,6 @@ class Skipped:
     reason: str
 
 
-_WS = re.compile(r"\s+")
-
-
 @dataclass
 class Article:
     """One news item, as text. Produced by parse, consumed by detect."""
@@ -54,10 +51,12 @@ class Article:
         self.url = (self.url or "").strip()[:2048] or None
         self.external_id = (self.external_id or "").strip()[:2048] or None
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """Identity of the content: the same text from two places is one article."""
-        norm = _WS.sub(" ", f"{self.title}\n{self.text}").strip().lower()
+        """Identity of the content: the same text from two places is one article (whitespace
+        runs and case do not count). Computed once, where the article is parsed: it travels with
+        the article to the process that stores it."""
+        norm = " ".join(f"{self.title}\n{self.text}".split()).lower()
         return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event as sa_event
+from functools import cache
+
+from sqlalchemy import bindparam, event as sa_event
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
@@ -179,10 +181,11 @@ def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]
     out: list[IngestResult | None] = [None] * len(items)
     if not plain:
         return out
-    hashes = {a.content_hash for _, a in plain}
-    urls = {a.url for _, a in plain if a.url}
-    seen_hashes = set(session.exec(select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(hashes))).all())
-    seen_urls = set(session.exec(select(ArticleRow.url).where(ArticleRow.url.in_(urls))).all()) if urls else set()
+    hashes = list({a.content_hash for _, a in plain})
+    urls = list({a.url for _, a in plain if a.url})
+    conn = session.connection()
+    seen_hashes = set(conn.execute(_HASHES_IN, {"values": hashes}).scalars())
+    seen_urls = set(conn.execute(_URLS_IN, {"values": urls}).scalars()) if urls else set()
     rows = []
     for i, a in plain:
         if a.content_hash in seen_hashes or (a.url and a.url in seen_urls):
@@ -196,18 +199,40 @@ def _ingest_plain(session: Session, items: list[tuple[Article, list[Departure]]]
                      "is_departure": False, "seen_at": datetime.now(timezone.utc)})
         out[i] = IngestResult(new_article=True, new_events=[])
     if rows:  # a concurrent writer may have stored one meanwhile: ON CONFLICT keeps theirs
-        session.execute(_insert(session, ArticleRow).on_conflict_do_nothing(), rows)
+        session.connection().execute(_insert_ignoring(_dialect(session), ArticleRow), rows)  # Core: no ORM bulk path
     return out
 
 
-def _insert(session: Session | Engine, model):
+# Statements run for every feed are built once (and compiled once, by SQLAlchemy's cache):
+# building one costs more CPU than running it on SQLite.
+_HASHES_IN = select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(bindparam("values", expanding=True)))
+_URLS_IN = select(ArticleRow.url).where(ArticleRow.url.in_(bindparam("values", expanding=True)))
+
+
+def _dialect(bind: Session | Engine) -> str:
+    return (bind if isinstance(bind, Engine) else bind.get_bind()).dialect.name
+
+
+def _insert(dialect: str, model):
     """The dialect's INSERT, which has ON CONFLICT (SQLite ≥ 3.24 and PostgreSQL)."""
-    bind = session if isinstance(session, Engine) else session.get_bind()
-    if bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+@cache
+def _insert_ignoring(dialect: str, model):
+    """INSERT ... ON CONFLICT DO NOTHING for `model` in `dialect`, built once."""
+    return _insert(dialect, model).on_conflict_do_nothing()
+
+
+@cache
+def _watcher_upsert(dialect: str):
+    """The upsert of a poll's outcome (values bound at execution), built once per dialect."""
+    stmt = _insert(dialect, WatcherRow)
+    return stmt.on_conflict_do_update(index_elements=["name"], set_={c: stmt.excluded[c] for c in POLL_COLUMNS})
 
 
 # the columns a poll writes; the rest (configuration, leases) belong to sync_watchers and claims
@@ -228,17 +253,18 @@ def load_watcher_states(engine: Engine, names: list[str] | None = None) -> dict[
 def save_watcher_state(engine: Engine, row: WatcherRow) -> None:
     """Write a poll's outcome: one upsert of the poll's columns (a new watcher gets a full row)."""
     values = {c.name: getattr(row, c.name) for c in WatcherRow.__table__.columns}
-    stmt = _insert(engine, WatcherRow).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={c: stmt.excluded[c] for c in POLL_COLUMNS})
     with _write_lock(engine), engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(_watcher_upsert(engine.dialect.name), values)
+
+
+_SEEN_IN = select(SeenEntryRow.entry_key).where(SeenEntryRow.watcher == bindparam("watcher"),
+                                                SeenEntryRow.entry_key.in_(bindparam("keys", expanding=True)))
 
 
 def new_entry_keys(engine: Engine, watcher: str, keys: list[str]) -> set[str]:
     """The entry keys `watcher` has not processed yet."""
-    with Session(engine) as s:
-        seen = set(s.exec(select(SeenEntryRow.entry_key).where(
-            SeenEntryRow.watcher == watcher, SeenEntryRow.entry_key.in_(keys))).all())
+    with engine.connect() as conn:
+        seen = set(conn.execute(_SEEN_IN, {"watcher": watcher, "keys": keys}).scalars())
     return set(keys) - seen
 
 
@@ -248,7 +274,7 @@ def _mark_seen(session: Session, seen: list[tuple[str, str]]) -> None:
         by_watcher.setdefault(w, set()).add(k)
     for w, keys in by_watcher.items():
         rows = [{"watcher": w, "entry_key": k, "seen_at": datetime.now(timezone.utc)} for k in sorted(keys)]
-        session.execute(_insert(session, SeenEntryRow).on_conflict_do_nothing(), rows)
+        session.connection().execute(_insert_ignoring(_dialect(session), SeenEntryRow), rows)
 
 
 def _queue_updates(session: Session, ev: EventRow, d: Departure, article: Article, route) -> None:
