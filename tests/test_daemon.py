@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.config import ChannelConfig, Config, WatcherConfig
-from monitor.daemon import poll, poll_once
+from monitor import daemon
+from monitor.daemon import StateWriter, poll, poll_once
 from monitor.db.models import WatcherRow
 from monitor.db.store import list_events
 from monitor.sources.http import Fetcher, retry_after_seconds
@@ -145,6 +146,34 @@ def test_conditional_get_and_unchanged(engine, farm):
     assert second.status == "not-modified"
     assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag
     assert state(engine).items_seen == 1 and state(engine).consecutive_failures == 0
+
+
+def test_state_writer_groups_commits_answers_from_pending_and_retries_a_failed_write(engine, farm, monkeypatch):
+    w = watcher(farm, "/feed")
+    writes, fail = [], [1]
+
+    def save(engine_, values):
+        if fail[0]:
+            fail[0] -= 1
+            raise OSError("No space left on device")
+        writes.append([v["name"] for v in values])
+        real_save(engine_, values)
+    real_save = daemon.save_watcher_states
+    monkeypatch.setattr(daemon, "save_watcher_states", save)
+
+    async def go():
+        async with Fetcher() as f, StateWriter(engine, every=3600) as writer:
+            first = await poll(engine, f, w, force=True, writer=writer)
+            second = await poll(engine, f, w, force=True, writer=writer)  # before any write
+            assert writer.pending["w"].polls == 2
+            await writer.flush()  # the disk is full: logged, kept, retried
+            assert writes == [] and "w" in writer.pending
+            return first, second
+    first, second = asyncio.run(go())
+    assert (first.status, second.status) == ("new", "not-modified")  # the 2nd sent the pending ETag
+    assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag
+    assert writes == [["w"]]  # both polls, one write, on leaving the writer
+    assert state(engine).polls == 2 and state(engine).items_seen == 1
 
 
 def test_new_item_between_polls_gives_one_event_and_one_alert(engine, farm, http_endpoint):

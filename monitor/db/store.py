@@ -250,11 +250,21 @@ def load_watcher_states(engine: Engine, names: list[str] | None = None) -> dict[
     return {r.name: r for r in rows}
 
 
+def watcher_values(row: WatcherRow) -> dict:
+    """A snapshot of a watcher row's columns, as save_watcher_states takes them."""
+    return {c.name: getattr(row, c.name) for c in WatcherRow.__table__.columns}
+
+
 def save_watcher_state(engine: Engine, row: WatcherRow) -> None:
     """Write a poll's outcome: one upsert of the poll's columns (a new watcher gets a full row)."""
-    values = {c.name: getattr(row, c.name) for c in WatcherRow.__table__.columns}
-    with _write_lock(engine), engine.begin() as conn:
-        conn.execute(_watcher_upsert(engine.dialect.name), values)
+    save_watcher_states(engine, [watcher_values(row)])
+
+
+def save_watcher_states(engine: Engine, values: list[dict]) -> None:
+    """Write many polls' outcomes (watcher_values snapshots) in one transaction."""
+    if values:
+        with _write_lock(engine), engine.begin() as conn:
+            conn.execute(_watcher_upsert(engine.dialect.name), values)
 
 
 _SEEN_IN = select(SeenEntryRow.entry_key).where(SeenEntryRow.watcher == bindparam("watcher"),
