@@ -101,6 +101,18 @@ def _cpu_split(farm_pid: int) -> tuple[float, float, float]:
     return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, _cpu_s(farm_pid)
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared between processes (libraries, the interpreter) are
+    split among them, so the sum over processes counts each page once."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
@@ -110,19 +122,21 @@ def _children(pid: int) -> list[int]:
 
 
 class RssSampler(threading.Thread):
-    """Peak of the summed RSS of this process and its children (the analysis workers), sampled
-    every 50 ms; `exclude` (the farm) is left out."""
+    """Peak of the summed RSS (and of the summed PSS) of this process and its children (the
+    analysis workers), sampled every 50 ms; `exclude` (the farm) is left out."""
 
     def __init__(self, exclude: set[int]):
         super().__init__(daemon=True)
-        self.exclude, self.peak, self.peak_self, self.stop = exclude, 0, 0, threading.Event()
+        self.exclude, self.peak, self.peak_self, self.peak_pss, self.stop = exclude, 0, 0, 0, threading.Event()
 
     def run(self) -> None:
         me = os.getpid()
         while not self.stop.wait(0.05):
+            pids = [me, *(c for c in _children(me) if c not in self.exclude)]
             own = _rss_kb(me)
-            total = own + sum(_rss_kb(c) for c in _children(me) if c not in self.exclude)
+            total = own + sum(_rss_kb(c) for c in pids[1:])
             self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
+            self.peak_pss = max(self.peak_pss, sum(_pss_kb(p) for p in pids))
 
 
 def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
@@ -158,7 +172,8 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
         sampler.stop.set()
         sampler.join()
         print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} analysis workers): "
-              f"{sampler.peak / 1024:.0f} MB (poller alone {sampler.peak_self / 1024:.0f} MB)", flush=True)
+              f"{sampler.peak / 1024:.0f} MB (poller alone {sampler.peak_self / 1024:.0f} MB); "
+              f"peak summed PSS (shared pages counted once) {sampler.peak_pss / 1024:.0f} MB", flush=True)
     finally:
         farm.terminate()
         farm.wait()
