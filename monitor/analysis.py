@@ -8,15 +8,11 @@ classifies every article.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from monitor.detect import classify
 from monitor.parse import parse_document
 from monitor.parse.feeds import only_new_entries
 from monitor.parse.lang import detect_language
-from monitor.records import Article, Departure, Document
-
-Analysed = list[tuple[Article, list[Departure]]]
+from monitor.records import Analysed, Article, Document, FeedJob, FeedResult
 
 
 def analyse_articles(articles: list[Article]) -> Analysed:
@@ -27,27 +23,6 @@ def analyse_articles(articles: list[Article]) -> Analysed:
         article.language = article.language or found
         out.append((article, classify(article, found)[2]))
     return out
-
-
-@dataclass
-class FeedJob:
-    """A fetched body to analyse for one watcher."""
-    watcher: str
-    url: str
-    data: bytes
-    content_type: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    tz: str | None = None
-    known: bytes | None = None  # digests of the items of the watcher's previous body
-    final_url: str | None = None  # after redirects: the link of a page without one
-
-
-@dataclass
-class FeedResult:
-    items: Analysed = field(default_factory=list)
-    entries: int = 0  # items parsed (the new ones when the previous body was known)
-    digests: bytes | None = None  # of every item in the body, for the next poll
-    error: str | None = None  # the body could not be read as a feed or page
 
 
 def analyse_feed(job: FeedJob) -> FeedResult:

@@ -26,13 +26,12 @@ from sqlmodel import Session, select
 from monitor.alerts.routing import route
 from monitor.alerts.sender import send_due
 from monitor.config import Config, WatcherConfig, active_channels, load_config
-from monitor.analysis import Analysed, FeedJob, analyse_feed
 from monitor.db.models import WatcherRow, as_utc
 from monitor.db.store import load_watcher_states, new_entry_keys, save_watcher_state, save_watcher_states, watcher_values
 from monitor.pipeline import Summary, store_analysed
-from monitor.records import Article
+from monitor.records import Analysed, Article, FeedJob
 from monitor.sources.http import FetchResult, Fetcher
-from monitor.workers import pool as analysis_pool
+from monitor.workers import InlinePool, pool as analysis_pool
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(days=1)
@@ -202,7 +201,7 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
         else:
             job = FeedJob(w.name, w.url, res.body, res.headers.get("content-type"), res.headers, w.timezone,
                           state.entry_digests, final_url=res.final_url)
-            result = await (analysis.analyse(job) if analysis else asyncio.to_thread(analyse_feed, job))
+            result = await (analysis or InlinePool()).analyse(job)
             if result.error:
                 outcome.error = result.error
             else:

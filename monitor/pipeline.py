@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from monitor.analysis import Analysed, analyse_articles
 from monitor.db.store import ingest_many, update_waves
-from monitor.parse import parse_document
-from monitor.records import Article, Departure, Document, Skipped
+from monitor.records import Analysed, Article, Departure, Document, Skipped
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +30,9 @@ def process_articles(engine: Engine, articles: list[Article], summary: Summary,
                      seen: list[tuple[str, str]] = ()) -> None:
     """Detect departures in `articles` and store them all in one transaction (with `seen`, the
     watcher entry marks that say they were processed)."""
+    from monitor.analysis import analyse_articles  # the parsers and the detector load on first use:
+    # the daemon's poller stores what its workers analysed and never needs them
+
     store_analysed(engine, analyse_articles(articles), summary, route, seen)
 
 
@@ -58,6 +59,8 @@ def process_documents(engine: Engine, items: Iterable[Document | Skipped],
                       route: Callable[[Departure, Article], list[str]] | None = None,
                       progress: Callable[[str], None] | None = None) -> Summary:
     """Parse, detect and store everything in `items`; what cannot be used is listed, not raised."""
+    from monitor.parse import parse_document
+
     summary = Summary()
     for item in items:
         if progress:

@@ -1,5 +1,6 @@
 """The typed records that pass between stages: Document (bytes from a source), Article (parsed),
-Departure (detected mention) and Skipped (an input that was refused, with the reason)."""
+Departure (detected mention), Skipped (an input that was refused, with the reason), and the
+daemon's FeedJob / FeedResult (a fetched body sent to analysis, and what came back)."""
 from __future__ import annotations
 
 import hashlib
@@ -73,3 +74,30 @@ class Departure:
     confidence: float = 0.0
     aliases: list[str] = field(default_factory=list)  # other spellings in the same text
     pattern: str = ""  # id of the pattern that fired (traceable to where it was learned)
+
+
+Analysed = list[tuple[Article, list[Departure]]]  # each article with the departures it reports
+
+
+@dataclass
+class FeedJob:
+    """A fetched body to analyse for one watcher (monitor.analysis.analyse_feed)."""
+
+    watcher: str
+    url: str
+    data: bytes
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    tz: str | None = None
+    known: bytes | None = None  # digests of the items of the watcher's previous body
+    final_url: str | None = None  # after redirects: the link of a page without one
+
+
+@dataclass
+class FeedResult:
+    """What analysing a FeedJob gave."""
+
+    items: Analysed = field(default_factory=list)
+    entries: int = 0  # items parsed (the new ones when the previous body was known)
+    digests: bytes | None = None  # of every item in the body, for the next poll
+    error: str | None = None  # the body could not be read as a feed or page

@@ -17,7 +17,7 @@ import signal
 import struct
 import sys
 
-from monitor.analysis import FeedJob, FeedResult, analyse_feed
+from monitor.records import FeedJob, FeedResult
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
@@ -111,6 +111,8 @@ class InlinePool:
         return None
 
     async def analyse(self, job: FeedJob) -> FeedResult:
+        from monitor.analysis import analyse_feed  # here only: the pool's parent need not load the parsers
+
         return await asyncio.to_thread(analyse_feed, job)
 
 
@@ -125,6 +127,8 @@ def default_workers() -> int:
 
 def serve() -> None:
     """A worker's loop: jobs on stdin, results on stdout, until stdin closes."""
+    from monitor.analysis import analyse_feed
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which closes stdin
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     inp, out = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
