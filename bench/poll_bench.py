@@ -48,6 +48,15 @@ async def bare_get(urls: list[str], concurrency: int = 20) -> float:
         return time.perf_counter() - t
 
 
+def floor_seconds(urls: list[str]) -> float:
+    """bare_get in a child process, so that its buffers do not count in the poller's RSS."""
+    code = (f"import asyncio, sys; sys.path.insert(0, {str(HERE)!r}); from poll_bench import bare_get; "
+            "print(asyncio.run(bare_get(sys.stdin.read().split())))")
+    out = subprocess.run([sys.executable, "-c", code], input="\n".join(urls), capture_output=True, text=True,
+                         check=True, timeout=3600)
+    return float(out.stdout.split()[-1])
+
+
 def reader_rounds(urls: list[str], base: str, tmp: str) -> tuple[float, float] | None:
     """lemon24/reader on the same farm (bench extra: pip install -e '.[bench]'), in a child
     process so its memory is its own: seconds for round 1 and round 2."""
@@ -145,7 +154,7 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         urls = [f"{base}/feed/{i}" for i in range(n)]
-        floor = asyncio.run(bare_get(urls))
+        floor = floor_seconds(urls)
         with tempfile.TemporaryDirectory() as tmp:
             engine = open_engine(f"sqlite:///{tmp}/bench.db")
             config = Config(watchers=[WatcherConfig(name=f"f{i}", url=u, interval="1h") for i, u in enumerate(urls)])

@@ -39,4 +39,8 @@ def analyse_feed(job: FeedJob) -> FeedResult:
         if art.url is None and len(articles) == 1:
             art.url = job.final_url or job.url  # a page is its own link
         art.source = job.watcher
-    return FeedResult(items=analyse_articles(articles), entries=len(articles), digests=digests)
+    items = analyse_articles(articles)
+    for art, _ in items:  # the store keeps no article body: hash it here, send the rest without it
+        art.content_hash  # noqa: B018 - computed (and cached on the article) before the text goes
+        art.text = ""
+    return FeedResult(items=items, entries=len(articles), digests=digests)

@@ -95,7 +95,8 @@ class FeedJob:
 
 @dataclass
 class FeedResult:
-    """What analysing a FeedJob gave."""
+    """What analysing a FeedJob gave. Its articles come without their text: the store keeps
+    none, and their content_hash was taken from it before it was dropped."""
 
     items: Analysed = field(default_factory=list)
     entries: int = 0  # items parsed (the new ones when the previous body was known)

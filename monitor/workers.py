@@ -10,6 +10,7 @@ watcher backs off as for any unreadable feed) instead of taking the daemon down 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pickle
@@ -47,13 +48,17 @@ class _Worker:
             size = _LEN.unpack(await self.proc.stdout.readexactly(_LEN.size))[0]
             return pickle.loads(await self.proc.stdout.readexactly(size))
 
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it may have died (and been reaped) already
+            self.proc.kill()
+
     async def stop(self) -> None:
         if self.proc.returncode is None:
             self.proc.stdin.close()
             try:
                 await asyncio.wait_for(self.proc.wait(), 5)
             except TimeoutError:
-                self.proc.kill()
+                self.kill()
                 await self.proc.wait()
 
 
@@ -84,14 +89,14 @@ class AnalysisPool:
             result = await worker.run(job, self.timeout)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, BrokenPipeError, pickle.UnpicklingError) as e:
             log.error("analysis worker failed on %s (%s): starting a new one", job.url, type(e).__name__)
-            worker.proc.kill()
+            worker.kill()
             await worker.proc.wait()
             self._workers.discard(worker)
             worker = await _Worker.start()
             self._workers.add(worker)
             return FeedResult(error=f"the analysis worker {'timed out' if isinstance(e, TimeoutError) else 'died'} on this body")
         except BaseException:  # cancelled mid-job: the worker's answer would be out of step
-            worker.proc.kill()
+            worker.kill()
             self._workers.discard(worker)
             worker = await _Worker.start()
             self._workers.add(worker)
