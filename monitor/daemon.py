@@ -9,6 +9,7 @@ never disabled); Retry-After, Cache-Control/Expires and RSS <ttl> are honoured a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -119,8 +120,9 @@ class StateWriter:
 
     def __init__(self, engine: Engine, every: float = 0.5):
         self.engine, self.every = engine, every
-        self.pending: dict[str, WatcherRow] = {}
-        self._values: dict[str, dict] = {}
+        self.pending: dict[str, WatcherRow] = {}  # rows not yet committed, for the next poll
+        self._values: dict[str, dict] = {}  # their snapshots, not yet handed to a write
+        self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> StateWriter:
@@ -128,30 +130,32 @@ class StateWriter:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        await self.flush()
+        self._stop.set()  # the loop finishes the write in hand (never cancelled mid-write), then the rest
+        await self._task
 
     def put(self, row: WatcherRow) -> None:
         self.pending[row.name], self._values[row.name] = row, watcher_values(row)  # a snapshot
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.every)
             await self.flush()
 
     async def flush(self) -> None:
         if not self._values:
             return
-        rows, values = self.pending, self._values
-        self.pending, self._values = {}, {}
+        values, self._values = self._values, {}
         try:
             await asyncio.to_thread(save_watcher_states, self.engine, list(values.values()))
-        except Exception as e:  # keep them (newer polls win) and try again on the next tick
+        except Exception as e:  # keep them (a newer poll's snapshot wins) and try again on the next tick
             log.error("could not save the state of %d watchers (%s); retrying", len(values), e)
             for name, v in values.items():
                 self._values.setdefault(name, v)
-                self.pending.setdefault(name, rows[name])
+            return
+        for name in values:
+            if name not in self._values:  # not polled again while it was being written
+                self.pending.pop(name, None)
 
 
 def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: PollOutcome,

@@ -168,11 +168,11 @@ def test_state_writer_groups_commits_answers_from_pending_and_retries_a_failed_w
             assert writer.pending["w"].polls == 2
             await writer.flush()  # the disk is full: logged, kept, retried
             assert writes == [] and "w" in writer.pending
-            return first, second
-    first, second = asyncio.run(go())
+        return first, second, writer
+    first, second, writer = asyncio.run(go())
     assert (first.status, second.status) == ("new", "not-modified")  # the 2nd sent the pending ETag
     assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag
-    assert writes == [["w"]]  # both polls, one write, on leaving the writer
+    assert writes == [["w"]] and writer.pending == {}  # both polls, one write, on leaving the writer
     assert state(engine).polls == 2 and state(engine).items_seen == 1
 
 
