@@ -30,9 +30,9 @@ from monitor.config import Config, WatcherConfig, active_channels, load_config
 from monitor.db.models import WatcherRow, as_utc
 from monitor.db.store import load_watcher_states, new_entry_keys, save_watcher_state, save_watcher_states, watcher_values
 from monitor.pipeline import Summary, store_analysed
-from monitor.records import Analysed, Article, FeedJob
+from monitor.records import Analysed, Article
 from monitor.sources.http import FetchResult, Fetcher
-from monitor.workers import InlinePool, pool as analysis_pool
+from monitor.workers import InlinePool, PollJob, pool as analysis_pool
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(days=1)
@@ -62,10 +62,8 @@ def _floor(res: FetchResult, now: datetime) -> timedelta:
             floor = max(floor, (as_utc(exp) - now))
         except (TypeError, ValueError):
             pass
-    if res.body:
-        ttl = re.search(rb"<ttl>\s*(\d{1,6})\s*</ttl>", res.body[:20000])
-        if ttl:
-            floor = max(floor, timedelta(minutes=int(ttl.group(1))))
+    if res.ttl_minutes:
+        floor = max(floor, timedelta(minutes=res.ttl_minutes))
     return min(floor, MAX_FLOOR)
 
 
@@ -193,24 +191,20 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     state = _for_url(state, w)
     if not force and state.next_check and as_utc(state.next_check) > now:
         return PollOutcome(w.name, "skipped")
-    res = await fetcher.fetch(w.url, etag=state.etag, last_modified=state.last_modified)
+    job = PollJob(w.name, w.url, state.etag, state.last_modified, state.body_hash, state.entry_digests, w.timezone)
+    reply = await (analysis or InlinePool(fetcher)).poll(job)  # fetch, then analyse what changed
+    res, result = reply.fetch, reply.result
     outcome = PollOutcome(w.name, "failed", error=res.error)
     items: Analysed = []
     if res.not_modified:
         outcome.status = "not-modified"
+    elif res.ok and result is None:
+        outcome.status = "unchanged"  # same bytes as last time: nothing was parsed
+    elif res.ok and result.error:
+        outcome.error = result.error
     elif res.ok:
-        digest = hashlib.sha256(res.body).hexdigest()
-        if digest == state.body_hash:
-            outcome.status = "unchanged"  # same bytes as last time: nothing to parse
-        else:
-            job = FeedJob(w.name, w.url, res.body, res.headers.get("content-type"), res.headers, w.timezone,
-                          state.entry_digests, final_url=res.final_url)
-            result = await (analysis or InlinePool()).analyse(job)
-            if result.error:
-                outcome.error = result.error
-            else:
-                outcome.status, outcome.entries, outcome.error = "new", result.entries, None
-                items, state.body_hash, state.entry_digests = result.items, digest, result.digests
+        outcome.status, outcome.entries, outcome.error = "new", result.entries, None
+        items, state.body_hash, state.entry_digests = result.items, reply.digest, result.digests
     _record(state, w, res, outcome, now)
     if writer is None:
         await asyncio.to_thread(_store, engine, state, items, routes, outcome)
@@ -249,7 +243,7 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
     fetcher = fetcher or Fetcher(max_connections=concurrency)
     states = await asyncio.to_thread(load_watcher_states, engine)
     try:
-        async with analysis_pool(workers) as analysis, StateWriter(engine) as writer:
+        async with analysis_pool(workers, fetcher) as analysis, StateWriter(engine) as writer:
             async def one(w: WatcherConfig) -> PollOutcome:
                 async with gate:
                     try:
@@ -352,7 +346,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.load)
-        async with Fetcher() as fetcher, analysis_pool(self.workers) as analysis, StateWriter(self.engine) as writer:
+        async with Fetcher() as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
+                StateWriter(self.engine) as writer:
             self.fetcher, self.analysis, self.writer = fetcher, analysis, writer
             self.load()
             self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
@@ -439,7 +434,8 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
             await asyncio.to_thread(release_watcher, engine, c.name, owner)
 
     polls = role in ("all", "worker")
-    async with Fetcher(max_connections=concurrency) as fetcher, analysis_pool(workers if polls else 0) as analysis:
+    async with Fetcher(max_connections=concurrency) as fetcher, \
+            analysis_pool(workers if polls else 0, fetcher) as analysis:
         last_send = last_sched = 0.0
         while not stop.is_set():
             t = loop.time()

@@ -1,52 +1,138 @@
-"""Worker processes for the CPU-bound half of polling (monitor.analysis: parse + detect), so that
-the daemon's event loop keeps fetching and storing while feeds are read on the other cores.
+"""Worker processes for polling's heavy half: each worker fetches watchers' URLs with its own
+httpx client (monitor.sources.http) and parses + detects what changed (monitor.analysis), so
+that fetching and parsing use every core and the daemon's own process keeps only the database.
 
-Each worker is `python -m monitor.workers`: it imports only the parse stage and the detector
-(no database, no HTTP client) and answers length-prefixed pickled FeedJobs on stdin with
-FeedResults on stdout, one at a time. The parent (AnalysisPool) hands a job to an idle worker;
-a worker that dies or takes longer than `timeout` is replaced, and that one job fails (the
-watcher backs off as for any unreadable feed) instead of taking the daemon down with it.
+Each worker is `python -m monitor.workers SETTINGS`: it loads no database code. Jobs and answers
+are length-prefixed pickled `(id, job)` / `(id, answer)` frames on its stdin and stdout, many in
+flight at once (fetches wait on the network together; parsing runs one body at a time). A job is
+a PollJob (conditional GET, then analysis of a body that differs from the last one) or a FeedJob
+(analysis of a body fetched elsewhere). The parent (AnalysisPool) gives each job to the least
+busy worker, and splits the fetcher's limits between the workers (per-host concurrency and
+connections), so a publisher sees no more requests at once than from one process. A worker that
+dies or overruns a job's time is replaced; the jobs it had in hand fail (their watchers back off
+as for any failed poll) instead of taking the daemon down with it.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import itertools
+import json
 import logging
 import os
 import pickle
 import signal
 import struct
 import sys
+from dataclasses import dataclass
 
 from monitor.records import FeedJob, FeedResult
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
-JOB_TIMEOUT = 120.0
+JOB_TIMEOUT = 120.0  # for analysing one body; a PollJob also has the fetch's deadline
 
 
 class WorkerError(RuntimeError):
     """A worker died or overran its time on a job."""
 
 
+@dataclass
+class PollJob:
+    """One watcher's poll, without the database: what the last poll left."""
+
+    watcher: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None  # sha256 of the last body: the same bytes are not parsed again
+    known: bytes | None = None  # digests of the last body's items
+    tz: str | None = None
+
+
+@dataclass
+class PollReply:
+    """What a poll gave: the fetch (without its body), the body's sha256, and the analysis of a
+    body that differs from the last one (None: nothing to analyse, or the fetch failed)."""
+
+    fetch: object  # monitor.sources.http.FetchResult
+    digest: str | None = None
+    result: FeedResult | None = None
+
+
+def analyse(job: FeedJob) -> FeedResult:
+    """analyse_feed, with a parser bug on one body answered as that body's error."""
+    from monitor.analysis import analyse_feed
+
+    try:
+        return analyse_feed(job)
+    except Exception as e:
+        log.exception("analysis failed for %s", job.url)
+        return FeedResult(error=f"could not be analysed ({type(e).__name__}: {e})")
+
+
+async def poll_with(fetcher, job: PollJob, analyse_body) -> PollReply:
+    """Fetch `job.url` conditionally; analyse (with `analyse_body`) a body unlike the last one."""
+    res = await fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified)
+    reply = PollReply(res)
+    if res.ok and not res.not_modified and res.body is not None:
+        reply.digest = hashlib.sha256(res.body).hexdigest()
+        if reply.digest != job.body_hash:
+            reply.result = await analyse_body(FeedJob(job.watcher, job.url, res.body, res.headers.get("content-type"),
+                                                      res.headers, job.tz, job.known, final_url=res.final_url))
+    res.body = None  # analysed where it was fetched: it never crosses to the database's process
+    return reply
+
+
+# ------------------------------------------------------------------ the parent's side
 class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process):
         self.proc = proc
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.dead = False
+        self._ids = itertools.count()
+        self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls) -> _Worker:
+    async def start(cls, settings: dict) -> _Worker:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "monitor.workers", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "monitor.workers", json.dumps(settings), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, limit=64 * 1024 * 1024)
         return cls(proc)
 
-    async def run(self, job: FeedJob, timeout: float) -> FeedResult:
-        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        self.proc.stdin.write(_LEN.pack(len(data)) + data)
-        await self.proc.stdin.drain()
-        async with asyncio.timeout(timeout):
-            size = _LEN.unpack(await self.proc.stdout.readexactly(_LEN.size))[0]
-            return pickle.loads(await self.proc.stdout.readexactly(size))
+    async def _read(self) -> None:
+        try:
+            while True:
+                size = _LEN.unpack(await self.proc.stdout.readexactly(_LEN.size))[0]
+                job_id, answer = pickle.loads(await self.proc.stdout.readexactly(size))
+                fut = self.waiting.pop(job_id, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(answer)
+        except (asyncio.IncompleteReadError, ConnectionError, pickle.UnpicklingError, EOFError):
+            pass
+        finally:
+            self.dead = True
+            for fut in self.waiting.values():
+                if not fut.done():
+                    fut.set_exception(WorkerError("the worker died"))
+            self.waiting.clear()
+
+    async def run(self, job, timeout: float):
+        if self.dead:
+            raise WorkerError("the worker died")
+        job_id, fut = next(self._ids), asyncio.get_running_loop().create_future()
+        self.waiting[job_id] = fut
+        try:
+            data = pickle.dumps((job_id, job), protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.write(_LEN.pack(len(data)) + data)
+            await self.proc.stdin.drain()
+            async with asyncio.timeout(timeout):
+                return await fut
+        except (ConnectionError, BrokenPipeError) as e:
+            raise WorkerError("the worker died") from e
+        finally:
+            self.waiting.pop(job_id, None)  # answered, failed or abandoned: its answer is not awaited
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):  # it may have died (and been reaped) already
@@ -60,54 +146,70 @@ class _Worker:
             except TimeoutError:
                 self.kill()
                 await self.proc.wait()
+        await self._reader
+
+
+def _share(settings: dict, n: int) -> dict:
+    """One worker's part of a fetcher's limits when `n` workers fetch side by side."""
+    share = dict(settings)
+    share["per_host"] = max(1, settings.get("per_host", 2) // n)
+    share["max_connections"] = max(1, settings.get("max_connections", 20) // n)
+    return share
 
 
 class AnalysisPool:
-    """`size` worker processes; `await pool.analyse(job)` runs a job on the next idle one."""
+    """`size` worker processes: `await pool.poll(job)` fetches and analyses on the least busy
+    one, `await pool.analyse(job)` analyses a body fetched here. `fetch`: the Fetcher settings
+    (Fetcher.settings) the workers share."""
 
-    def __init__(self, size: int, *, timeout: float = JOB_TIMEOUT):
+    def __init__(self, size: int, *, timeout: float = JOB_TIMEOUT, fetch: dict | None = None):
         self.size = size
         self.timeout = timeout
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._workers: set[_Worker] = set()
+        self.fetch = _share(fetch or {}, size)
+        self._workers: list[_Worker] = []
 
     async def __aenter__(self) -> AnalysisPool:
-        self._idle = asyncio.Queue()
-        for _ in range(self.size):
-            w = await _Worker.start()
-            self._workers.add(w)
-            self._idle.put_nowait(w)
+        self._workers = list(await asyncio.gather(*(_Worker.start(self.fetch) for _ in range(self.size))))
         return self
 
     async def __aexit__(self, *exc) -> None:
         await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
         self._workers.clear()
 
-    async def analyse(self, job: FeedJob) -> FeedResult:
-        worker = await self._idle.get()
+    async def _call(self, job, timeout: float):
+        worker = min(self._workers, key=lambda w: len(w.waiting))
         try:
-            result = await worker.run(job, self.timeout)
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, BrokenPipeError, pickle.UnpicklingError) as e:
-            log.error("analysis worker failed on %s (%s): starting a new one", job.url, type(e).__name__)
-            worker.kill()
-            await worker.proc.wait()
-            self._workers.discard(worker)
-            worker = await _Worker.start()
-            self._workers.add(worker)
-            return FeedResult(error=f"the analysis worker {'timed out' if isinstance(e, TimeoutError) else 'died'} on this body")
-        except BaseException:  # cancelled mid-job: the worker's answer would be out of step
-            worker.kill()
-            self._workers.discard(worker)
-            worker = await _Worker.start()
-            self._workers.add(worker)
-            raise
-        finally:
-            self._idle.put_nowait(worker)
-        return result
+            return await worker.run(job, timeout)
+        except (TimeoutError, WorkerError) as e:
+            if worker in self._workers:  # the first job to find it broken replaces it
+                log.error("analysis worker failed on %s (%s): starting a new one", job.url,
+                          "timed out" if isinstance(e, TimeoutError) else "died")
+                self._workers.remove(worker)
+                worker.kill()
+                self._workers.append(await _Worker.start(self.fetch))
+            raise WorkerError("timed out" if isinstance(e, TimeoutError) else "died") from None
+
+    async def analyse(self, job: FeedJob) -> FeedResult:
+        try:
+            return await self._call(job, self.timeout)
+        except WorkerError as e:
+            return FeedResult(error=f"the analysis worker {e} on this body")
+
+    async def poll(self, job: PollJob) -> PollReply:
+        from monitor.sources.http import FetchResult
+
+        try:
+            return await self._call(job, self.timeout + self.fetch.get("deadline", 60.0))
+        except WorkerError as e:
+            return PollReply(FetchResult(job.url, error=f"the polling worker {e} on this feed"))
 
 
 class InlinePool:
-    """The same interface without processes: analysis in a thread of this process."""
+    """The same interface without processes: fetching on this event loop with `fetcher`,
+    analysis in a thread of this process."""
+
+    def __init__(self, fetcher=None):
+        self.fetcher = fetcher
 
     async def __aenter__(self) -> InlinePool:
         return self
@@ -116,40 +218,81 @@ class InlinePool:
         return None
 
     async def analyse(self, job: FeedJob) -> FeedResult:
-        from monitor.analysis import analyse_feed  # here only: the pool's parent need not load the parsers
+        return await asyncio.to_thread(analyse, job)
 
-        return await asyncio.to_thread(analyse_feed, job)
+    async def poll(self, job: PollJob) -> PollReply:
+        return await poll_with(self.fetcher, job, self.analyse)
 
 
-def pool(size: int) -> AnalysisPool | InlinePool:
-    """`size` worker processes; 0 analyses in this process."""
-    return AnalysisPool(size) if size > 0 else InlinePool()
+def pool(size: int, fetcher=None) -> AnalysisPool | InlinePool:
+    """`size` worker processes sharing `fetcher`'s limits; 0: fetch with `fetcher` and analyse
+    in this process."""
+    return AnalysisPool(size, fetch=fetcher.settings if fetcher else None) if size > 0 else InlinePool(fetcher)
 
 
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 2))
 
 
+# ------------------------------------------------------------------ the worker's side
 def serve() -> None:
-    """A worker's loop: jobs on stdin, results on stdout, until stdin closes."""
-    from monitor.analysis import analyse_feed
-
+    """A worker: jobs on stdin, answers on stdout, until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which closes stdin
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    inp, out = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    settings = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: dict) -> None:
+    loop = asyncio.get_running_loop()
+    inp = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(inp), sys.stdin.buffer)
+    out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() of a library goes to stderr, not into the answers
     sys.stdout = sys.stderr
-    while header := inp.read(_LEN.size):
-        job: FeedJob = pickle.loads(inp.read(_LEN.unpack(header)[0]))
-        try:
-            result = analyse_feed(job)
-        except Exception as e:  # a parser bug on one body answers with an error, the loop goes on
-            log.exception("analysis failed for %s", job.url)
-            result = FeedResult(error=f"could not be analysed ({type(e).__name__}: {e})")
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    fetcher, tasks = None, set()
+
+    def answer(job_id: int, result) -> None:
+        data = pickle.dumps((job_id, result), protocol=pickle.HIGHEST_PROTOCOL)
         out.write(_LEN.pack(len(data)) + data)
         out.flush()
 
+    async def inline(job: FeedJob) -> FeedResult:
+        return analyse(job)  # on this loop: one body at a time, the fetches wait meanwhile
+
+    async def run_poll(job_id: int, job: PollJob) -> None:
+        try:
+            reply = await poll_with(fetcher, job, inline)
+        except Exception as e:  # a bug with one feed answers with an error, the others go on
+            from monitor.sources.http import FetchResult
+
+            log.exception("poll failed for %s", job.url)
+            reply = PollReply(FetchResult(job.url, error=f"internal error: {type(e).__name__}: {e}"))
+        answer(job_id, reply)
+
+    while True:
+        try:
+            header = await inp.readexactly(_LEN.size)
+            job_id, job = pickle.loads(await inp.readexactly(_LEN.unpack(header)[0]))
+        except asyncio.IncompleteReadError:
+            break
+        if isinstance(job, PollJob):
+            if fetcher is None:
+                from monitor.sources.http import Fetcher
+
+                fetcher = Fetcher(**settings)
+            task = asyncio.create_task(run_poll(job_id, job))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        else:
+            answer(job_id, analyse(job))
+    if tasks:
+        await asyncio.gather(*tasks)
+    if fetcher is not None:
+        await fetcher.client.aclose()
+
 
 if __name__ == "__main__":
-    serve()
+    from monitor.workers import serve as _serve_here  # the module proper, not __main__: jobs unpickle as its classes
+
+    _serve_here()

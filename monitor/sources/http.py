@@ -5,6 +5,7 @@ nothing to parse), Retry-After on 429/503, and a per-host concurrency limit."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class FetchResult:
     error: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait
     elapsed: float = 0.0
+    ttl_minutes: int | None = None  # an RSS body's <ttl>: how long the publisher asks readers to wait
 
     @property
     def not_modified(self) -> bool:
@@ -43,7 +45,8 @@ class FetchResult:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and (self.status == 304 or self.body is not None)
+        """An answer to use: a 304, or a body (which a worker may have consumed already)."""
+        return self.error is None and self.status is not None
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -62,6 +65,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+_TTL = re.compile(rb"<ttl>\s*(\d{1,6})\s*</ttl>")
+
+
 def _small(resp: httpx.Response) -> bool:
     n = resp.headers.get("content-length", "")
     return n.isdigit() and int(n) <= 65536
@@ -76,6 +82,9 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.per_host = per_host
+        # what it takes to make the same fetcher elsewhere (the daemon's worker processes)
+        self.settings = dict(max_bytes=max_bytes, deadline=deadline, connect_timeout=connect_timeout,
+                             read_timeout=read_timeout, per_host=per_host, max_connections=max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.per_host))
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=deadline),
@@ -149,3 +158,5 @@ class Fetcher:
                     return
                 chunks.append(chunk)
             result.body = b"".join(chunks)
+            if ttl := _TTL.search(result.body[:20000]):
+                result.ttl_minutes = int(ttl.group(1))
