@@ -27,6 +27,7 @@ from monitor.daemon import StateWriter, poll, poll_once
 from monitor.db.models import WatcherRow
 from monitor.db.store import list_events
 from monitor.sources.http import Fetcher, retry_after_seconds
+from monitor.workers import AnalysisPool, PollJob, _share
 from tests.conftest import ROOT, SHARED, json_bodies
 
 QUIET = "<item><title>Quarterly results beat forecasts</title><link>https://feed.test/q</link><guid>q</guid></item>"
@@ -101,6 +102,9 @@ class Farm:
                     except OSError:
                         pass
                     return None
+                if path == "/ttl":
+                    return self.send(200, rss(QUIET).replace(b"<title>T</title>", b"<title>T</title><ttl>180</ttl>"),
+                                     {"Content-Type": "application/rss+xml"})
                 if path in farm.extra:
                     return self.send(200, farm.extra[path], {"Content-Type": "application/rss+xml"})
                 return self.send(404, b"no")
@@ -386,3 +390,39 @@ def test_daemon_reloads_watchers_on_change_and_sighup(tmp_path, farm, db_url):
             proc.kill()
     assert proc.returncode == 0
     assert "watchers.yaml not reloaded" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_rss_ttl_is_a_floor_wherever_the_feed_is_fetched(engine, farm, workers):
+    config = Config(watchers=[watcher(farm, "/ttl", interval="10m")])
+    [out] = asyncio.run(poll_once(engine, config, workers=workers))
+    st = state(engine)
+    assert out.status == "new"
+    assert st.next_check.replace(tzinfo=timezone.utc) - st.last_check.replace(tzinfo=timezone.utc) >= timedelta(hours=3)
+
+
+def test_polls_in_a_worker_process_send_validators_and_survive_the_workers_death(engine, farm):
+    config = Config(watchers=[watcher(farm, "/feed")])
+    first = asyncio.run(poll_once(engine, config, workers=1))
+    second = asyncio.run(poll_once(engine, config, workers=1))
+    assert (first[0].status, first[0].new_entries, second[0].status) == ("new", 1, "not-modified")
+    assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag  # sent by the worker
+
+    async def go():
+        async with AnalysisPool(1, fetch=Fetcher(read_timeout=30).settings) as pool:
+            slow = asyncio.create_task(pool.poll(PollJob("s", farm.base + "/slow")))
+            while "/slow" not in farm.hits:  # the worker is inside the fetch
+                await asyncio.sleep(0.05)
+            os.kill(pool._workers[0].proc.pid, signal.SIGKILL)
+            died = await asyncio.wait_for(slow, 10)
+            after = await pool.poll(PollJob("w", farm.base + "/feed"))  # on the worker that replaced it
+            return died, after
+    died, after = asyncio.run(go())
+    assert "died" in died.fetch.error and not died.fetch.ok
+    assert after.fetch.status == 200 and after.result.entries == 1 and after.digest
+
+
+def test_workers_split_the_fetchers_limits_so_a_host_sees_no_more_at_once():
+    settings = Fetcher(per_host=2, max_connections=20).settings
+    assert (_share(settings, 2)["per_host"], _share(settings, 2)["max_connections"]) == (1, 10)
+    assert _share(settings, 4)["per_host"] == 1 and _share(settings, 1) == settings
