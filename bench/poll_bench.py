@@ -132,7 +132,7 @@ def _children(pid: int) -> list[int]:
 
 class RssSampler(threading.Thread):
     """Peak of the summed RSS (and of the summed PSS) of this process and its children (the
-    analysis workers), sampled every 50 ms; `exclude` (the farm) is left out."""
+    workers), sampled every 50 ms; `exclude` (the farm) is left out."""
 
     def __init__(self, exclude: set[int]):
         super().__init__(daemon=True)
@@ -176,11 +176,11 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
         print(f"N={n}: bare httpx GET floor {n / floor:7.0f} feeds/s")
         for r, dt, states, cpu in rounds:
             print(f"N={n}: round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s)  {states}")
-            print(f"N={n}: round {r} CPU per feed: poller {cpu[0] / n * 1000:.1f} ms, analysis workers "
+            print(f"N={n}: round {r} CPU per feed: poller {cpu[0] / n * 1000:.1f} ms, workers (fetch, parse, detect) "
                   f"{cpu[1] / n * 1000:.1f} ms, farm {cpu[2] / n * 1000:.1f} ms; cores busy {sum(cpu) / dt:.2f}")
         sampler.stop.set()
         sampler.join()
-        print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} analysis workers): "
+        print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} workers): "
               f"{sampler.peak / 1024:.0f} MB (poller alone {sampler.peak_self / 1024:.0f} MB); "
               f"peak summed PSS (shared pages counted once) {sampler.peak_pss / 1024:.0f} MB", flush=True)
     finally:

@@ -225,7 +225,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
     role: Annotated[str, typer.Option(help="all | scheduler | worker (PostgreSQL: any number of each, on any machines).")] = "all",
     concurrency: Annotated[int, typer.Option(help="Fetches at once in this process.")] = 20,
-    workers: Annotated[int | None, typer.Option(help="Processes that parse and detect (default: one per core; 0: none, all in this process).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes that fetch, parse and detect (default: one per core; 0: none, all in this process).")] = None,
 ) -> None:
     """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
 
