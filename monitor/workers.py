@@ -8,7 +8,8 @@ flight at once (fetches wait on the network together; parsing runs one body at a
 a PollJob (conditional GET, then analysis of a body that differs from the last one) or a FeedJob
 (analysis of a body fetched elsewhere). The parent (AnalysisPool) gives each job to the least
 busy worker, and splits the fetcher's limits between the workers (per-host concurrency and
-connections), so a publisher sees no more requests at once than from one process. A worker that
+connections; with more workers than the per-host limit, a host's polls go to as many workers as
+that limit, one request each), so a publisher sees no more requests at once than from one process. A worker that
 dies or overruns a job's time is replaced; the jobs it had in hand fail (their watchers back off
 as for any failed poll) instead of taking the daemon down with it.
 """
@@ -25,7 +26,9 @@ import pickle
 import signal
 import struct
 import sys
+import zlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from monitor.records import FeedJob, FeedResult
 
@@ -150,10 +153,11 @@ class _Worker:
 
 
 def _share(settings: dict, n: int) -> dict:
-    """One worker's part of a fetcher's limits when `n` workers fetch side by side."""
+    """One worker's part of a fetcher's limits when `n` workers fetch side by side (a host gets
+    at most `per_host` requests at once in all: see AnalysisPool._for_host)."""
     share = dict(settings)
-    share["per_host"] = max(1, settings.get("per_host", 2) // n)
-    share["max_connections"] = max(1, settings.get("max_connections", 20) // n)
+    share["per_host"] = max(1, settings["per_host"] // n)
+    share["max_connections"] = max(1, settings["max_connections"] // n)
     return share
 
 
@@ -165,7 +169,12 @@ class AnalysisPool:
     def __init__(self, size: int, *, timeout: float = JOB_TIMEOUT, fetch: dict | None = None):
         self.size = size
         self.timeout = timeout
-        self.fetch = _share(fetch or {}, size)
+        if not fetch:
+            from monitor.sources.http import Fetcher  # its defaults
+
+            fetch = Fetcher.defaults()
+        self.per_host = fetch["per_host"]
+        self.fetch = _share(fetch, size)
         self._workers: list[_Worker] = []
 
     async def __aenter__(self) -> AnalysisPool:
@@ -176,8 +185,17 @@ class AnalysisPool:
         await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
         self._workers.clear()
 
+    def _for_host(self, url: str) -> list[_Worker]:
+        """The workers that may fetch from `url`'s host: all of them when each has a share of
+        the per-host limit, else `per_host` of them (picked by the host), one request each."""
+        if self.per_host >= len(self._workers):
+            return self._workers
+        start = zlib.crc32(urlsplit(url).netloc.lower().encode())
+        return [self._workers[(start + i) % len(self._workers)] for i in range(self.per_host)]
+
     async def _call(self, job, timeout: float):
-        worker = min(self._workers, key=lambda w: len(w.waiting))
+        worker = min(self._for_host(job.url) if isinstance(job, PollJob) else self._workers,
+                     key=lambda w: len(w.waiting))
         try:
             return await worker.run(job, timeout)
         except (TimeoutError, WorkerError) as e:

@@ -426,3 +426,10 @@ def test_workers_split_the_fetchers_limits_so_a_host_sees_no_more_at_once():
     settings = Fetcher(per_host=2, max_connections=20).settings
     assert (_share(settings, 2)["per_host"], _share(settings, 2)["max_connections"]) == (1, 10)
     assert _share(settings, 4)["per_host"] == 1 and _share(settings, 1) == settings
+    pool = AnalysisPool(4, fetch=settings)
+    pool._workers = [object() for _ in range(4)]  # stand-ins: only which ones may serve a host counts
+    hosts = [f"https://h{i}.test/feed" for i in range(20)]
+    chosen = {h: pool._for_host(h) for h in hosts}
+    assert all(len(set(map(id, ws))) == 2 for ws in chosen.values())  # 2 workers x 1 request = per_host
+    assert pool._for_host("https://h3.test/other") == chosen["https://h3.test/feed"]  # by host, not URL
+    assert len({id(w) for ws in chosen.values() for w in ws}) == 4  # hosts spread over all workers

@@ -23,6 +23,7 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 20.0
 TOTAL_DEADLINE = 60.0
 PER_HOST = 2
+MAX_CONNECTIONS = 20
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Fetcher:
 
     def __init__(self, *, max_bytes: int = MAX_BYTES, deadline: float = TOTAL_DEADLINE,
                  connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 per_host: int = PER_HOST, max_connections: int = 20):
+                 per_host: int = PER_HOST, max_connections: int = MAX_CONNECTIONS):
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.per_host = per_host
@@ -94,6 +95,12 @@ class Fetcher:
                      "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
                                "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"},
         )
+
+    @staticmethod
+    def defaults() -> dict:
+        """The settings of a Fetcher made with no arguments."""
+        return dict(max_bytes=MAX_BYTES, deadline=TOTAL_DEADLINE, connect_timeout=CONNECT_TIMEOUT,
+                    read_timeout=READ_TIMEOUT, per_host=PER_HOST, max_connections=MAX_CONNECTIONS)
 
     async def __aenter__(self) -> Fetcher:
         return self
