@@ -94,6 +94,7 @@ class _Worker:
         self.proc = proc
         self.waiting: dict[int, asyncio.Future] = {}
         self.dead = False
+        self.replaced = False
         self._ids = itertools.count()
         self._reader = asyncio.create_task(self._read())
 
@@ -195,16 +196,20 @@ class AnalysisPool:
 
     async def _call(self, job, timeout: float):
         worker = min(self._for_host(job.url) if isinstance(job, PollJob) else self._workers,
-                     key=lambda w: len(w.waiting))
+                     key=lambda w: (w.dead, len(w.waiting)))  # a dead one only when it is the only choice
         try:
             return await worker.run(job, timeout)
         except (TimeoutError, WorkerError) as e:
-            if worker in self._workers:  # the first job to find it broken replaces it
+            if not worker.replaced:  # the first job to find it broken replaces it, in its place
+                worker.replaced = worker.dead = True  # (so the hosts it served stay with its successor)
                 log.error("analysis worker failed on %s (%s): starting a new one", job.url,
                           "timed out" if isinstance(e, TimeoutError) else "died")
-                self._workers.remove(worker)
                 worker.kill()
-                self._workers.append(await _Worker.start(self.fetch))
+                successor = await _Worker.start(self.fetch)
+                if worker in self._workers:  # (not if the pool closed meanwhile)
+                    self._workers[self._workers.index(worker)] = successor
+                else:
+                    await successor.stop()
             raise WorkerError("timed out" if isinstance(e, TimeoutError) else "died") from None
 
     async def analyse(self, job: FeedJob) -> FeedResult:
