@@ -84,14 +84,24 @@ print(r1, r2)
     return r1, r2
 
 
-def _rss_kb(pid: int) -> int:
+def _proc_kb(pid: int, name: str, key: str) -> int:
+    """A kB figure of /proc/PID/NAME ("status": VmRSS; "smaps_rollup": Pss, pages shared between
+    processes split among them, so a sum over processes counts each page once); 0 once it ended."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _rss_kb(pid: int) -> int:
+    return _proc_kb(pid, "status", "VmRSS")
+
+
+def _pss_kb(pid: int) -> int:
+    return _proc_kb(pid, "smaps_rollup", "Pss")
 
 
 def _cpu_s(pid: int) -> float:
@@ -108,18 +118,6 @@ def _cpu_split(farm_pid: int) -> tuple[float, float, float]:
     workers of past rounds) and the farm."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, _cpu_s(farm_pid)
-
-
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: pages shared between processes (libraries, the interpreter) are
-    split among them, so the sum over processes counts each page once."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _children(pid: int) -> list[int]:

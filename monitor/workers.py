@@ -79,7 +79,7 @@ async def poll_with(fetcher, job: PollJob, analyse_body) -> PollReply:
     """Fetch `job.url` conditionally; analyse (with `analyse_body`) a body unlike the last one."""
     res = await fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified)
     reply = PollReply(res)
-    if res.ok and not res.not_modified and res.body is not None:
+    if res.body is not None:  # a full answer (a fetch that failed keeps no body)
         reply.digest = hashlib.sha256(res.body).hexdigest()
         if reply.digest != job.body_hash:
             reply.result = await analyse_body(FeedJob(job.watcher, job.url, res.body, res.headers.get("content-type"),
@@ -222,7 +222,7 @@ class AnalysisPool:
         from monitor.sources.http import FetchResult
 
         try:
-            return await self._call(job, self.timeout + self.fetch.get("deadline", 60.0))
+            return await self._call(job, self.timeout + self.fetch["deadline"])
         except WorkerError as e:
             return PollReply(FetchResult(job.url, error=f"the polling worker {e} on this feed"))
 

@@ -8,9 +8,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import bindparam, event as sa_event
 from sqlalchemy import or_
