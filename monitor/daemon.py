@@ -139,6 +139,7 @@ class StateWriter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.every)
             await self.flush()
+        await self.flush()  # what was put while the last write ran (the stop may come mid-write)
 
     async def flush(self) -> None:
         if not self._values:

@@ -180,6 +180,24 @@ def test_state_writer_groups_commits_answers_from_pending_and_retries_a_failed_w
     assert state(engine).polls == 2 and state(engine).items_seen == 1
 
 
+def test_state_writer_leaving_mid_write_still_writes_what_came_after(engine, monkeypatch):
+    real_save, writes = daemon.save_watcher_states, []
+
+    def slow_save(engine_, values):
+        time.sleep(0.3 if not writes else 0)  # the first write is still running when the writer is left
+        writes.append([v["name"] for v in values])
+        real_save(engine_, values)
+    monkeypatch.setattr(daemon, "save_watcher_states", slow_save)
+
+    async def go():
+        async with StateWriter(engine, every=0.01) as writer:
+            writer.put(WatcherRow(name="a", url="https://a.test/"))
+            await asyncio.sleep(0.1)  # the loop is inside the first write
+            writer.put(WatcherRow(name="b", url="https://b.test/"))
+    asyncio.run(go())
+    assert writes == [["a"], ["b"]] and state(engine, "b").url == "https://b.test/"
+
+
 def test_new_item_between_polls_gives_one_event_and_one_alert(engine, farm, http_endpoint):
     host, rec = http_endpoint
     config = Config(channels=[ChannelConfig(name="hook", urls=[f"json://{host}/alerts"])],
