@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test eval bench browser-deps screenshot clean
+.PHONY: setup run test eval eval-all train bench browser-deps screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,18 @@ screenshot: $(STAMP) browser-deps
 ## eval: detector scores on the development set
 eval: $(STAMP)
 	$(BIN)/monitor eval ../shared/eval-dev/*.jsonl
+
+# labelled text: what the repository keeps, the development set, and (where present beside the
+# checkout) the measurement-only sets whose text the repository may not keep (data/labels/README.md)
+LABELS := $(wildcard data/labels/*.jsonl) $(wildcard ../shared/eval-dev/*.jsonl) $(wildcard ../labels/measure/*.jsonl)
+
+## train: learn the detector's pair decision from every labelled file, with cross-validation and leave-one-source-out
+train: $(STAMP)
+	$(BIN)/monitor train $(LABELS)
+
+## eval-all: the detector on every labelled file, and how it generalises (k-fold, leave-one-source-out)
+eval-all: $(STAMP)
+	$(BIN)/monitor eval $(LABELS) --cv 5 --loso
 
 ## bench: detector throughput
 bench: $(STAMP)

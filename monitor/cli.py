@@ -182,14 +182,18 @@ def classify() -> None:
 def eval_cmd(
     files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files (../shared/eval-dev format).")],
     errors: Annotated[bool, typer.Option("--errors", help="List every error.")] = False,
+    cv: Annotated[int, typer.Option("--cv", help="Also k-fold cross-validate the pair decision on these files (k).")] = 0,
+    loso: Annotated[bool, typer.Option("--loso", help="Also leave each source out in turn: train without it, test on it.")] = False,
 ) -> None:
-    """Score the detector on labelled files: P/R/F1 per language, hard negatives, extraction.
+    """Score the detector on labelled files: P/R/F1 per language, hard negatives, extraction;
+    with --cv/--loso, also how a decision trained without each item scores it.
 
     Example: monitor eval ../shared/eval-dev/*.jsonl --errors
     """
     from monitor.detect.evaluate import evaluate, read_jsonl
 
-    rep = evaluate(read_jsonl([str(f) for f in files]))
+    rows = [r for r in read_jsonl([str(f) for f in files]) if not r.get("uncertain")]
+    rep = evaluate(rows)
     out = Console()
     t = Table(title="departure detection")
     for col in ("language", "items", "precision", "recall", "F1", "keyword rule F1"):
@@ -214,9 +218,85 @@ def eval_cmd(
     oe, on = rep.org
     out.print(f"person exact match on true positives: {pe}/{pn} = {pe / pn if pn else 0:.3f}")
     out.print(f"organisation match on true positives: {oe}/{on} = {oe / on if on else 0:.3f}")
+    if cv or loso:
+        from monitor.detect.train import featurise
+
+        _generalisation(out, featurise(rows), cv, loso)
     if errors:
         for e in rep.errors:
             print(json.dumps(e, ensure_ascii=False, default=str))
+
+
+def _held_out_table(title: str, scores: dict[str, tuple[float, float, float, int]]) -> Table:
+    t = Table(title=title)
+    for col in ("language", "departures", "precision", "recall", "F1"):
+        t.add_column(col, justify="right")
+    for lang, (pr, rc, f, n) in scores.items():
+        t.add_row(lang, str(n), f"{pr:.3f}", f"{rc:.3f}", f"{f:.3f}")
+    return t
+
+
+@app.command()
+def train(
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files (eval-dev format) to learn from.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the weights (default: the package's model/pairs.tsv).")] = None,
+    folds: Annotated[int, typer.Option(help="k of the k-fold cross-validation (0: skip).")] = 5,
+    loso: Annotated[bool, typer.Option("--loso/--no-loso", help="Also leave each source out in turn.")] = True,
+) -> None:
+    """Learn the pair decision's weights from labelled files and report how they generalise.
+
+    Items from measurement-only sources (DuEE, THUCNews) are scored in the held-out runs but
+    never learned from. Example: monitor train data/labels/*.jsonl ../shared/eval-dev/*.jsonl
+    """
+    import hashlib
+    from importlib import resources
+
+    from monitor.detect import affiliation, pairs
+    from monitor.detect import train as tr
+    from monitor.detect.evaluate import read_jsonl
+
+    paths = sorted(str(f) for f in files)
+    items = tr.featurise(read_jsonl(paths))
+    use = [it for it in items if not tr.NO_TRAIN.search(it.group)]
+    model, org_model = tr.fit(use), tr.fit(use, orgs=True)
+    out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
+    org_path = out_path.with_name(Path(affiliation.WEIGHTS).name)
+    digest = hashlib.sha256()
+    for f in paths:
+        digest.update(Path(f).read_bytes())
+    header = (f"pair-decision weights written by `monitor train` (monitor/detect/train.py)\n"
+              f"trained on {len(use)} items, {sum(len(i.pairs) for i in use)} pairs, from {len(paths)} files "
+              f"(sha256 of their bytes {digest.hexdigest()[:16]}):\n" + "\n".join(f"  {Path(f).name}" for f in paths))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(model.dump(header), "utf-8")
+    org_path.write_text(org_model.dump(header.replace("pair-decision", "organisation-choice")), "utf-8")
+    con = Console()
+    con.print(f"{len(model.weights)} weights from {len(use)} items written to {out_path}")
+    con.print(f"{len(org_model.weights)} organisation weights from {sum(len(i.orgs) for i in use)} people written to {org_path}")
+    _generalisation(con, items, folds, loso)
+
+
+def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
+    """Print how the pair decision does on items it was not trained on: k-fold and
+    leave-one-source-out F1 per language (measurement-only sources are scored, never learned)."""
+    from monitor.detect import THRESHOLD
+    from monitor.detect import train as tr
+
+    trainable = lambda it: not tr.NO_TRAIN.search(it.group)  # noqa: E731
+    if folds > 1:
+        con.print(_held_out_table(f"{folds}-fold cross-validation (threshold {THRESHOLD})",
+                                  tr.pooled(tr.held_out(items, tr.kfold_split(folds), THRESHOLD, trainable))))
+    if folds > 1:
+        t = Table(title=f"organisation chosen right, {folds}-fold (people found whose organisation the text names)")
+        for col in ("language", "people", "right"):
+            t.add_column(col, justify="right")
+        for lang, (r, n) in tr.org_held_out(items, folds).items():
+            t.add_row(lang, str(n), f"{r / n:.3f}" if n else "-")
+        con.print(t)
+    if loso:
+        groups = sorted({i.group for i in items})
+        con.print(_held_out_table(f"leave-one-source-out ({len(groups)} sources: {', '.join(groups)})",
+                                  tr.pooled(tr.held_out(items, tr.loso_split, THRESHOLD, trainable))))
 
 
 @app.command()

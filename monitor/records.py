@@ -65,7 +65,7 @@ class Article:
 class Departure:
     """One person leaving one organisation, as one text says it. Produced by detect."""
 
-    person: str  # as written
+    person: str | None  # as written; None when the text names only a role (R3)
     org: str | None = None
     role: str | None = None
     kind: str = "left"  # one of KINDS

@@ -315,6 +315,9 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     )
     session.add(arow)
     session.flush()
+    # A role-only departure (person None, R3) is detected and classified, but not yet an event:
+    # events are keyed by person (issue 13 leaves org + role + date keys for a later change).
+    departures = [d for d in departures if d.person]
     result = IngestResult(new_article=True, departures=len(departures), new_events=[])
     for d in departures:
         names = [d.person, *d.aliases]

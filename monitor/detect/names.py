@@ -16,7 +16,7 @@ from monitor.detect.patterns import Rules
 
 _U = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _L = "a-zß-öø-ÿāăąćčďđēėęěğģīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
-_TOK = (rf"(?:(?:Mc|Mac|O['’]|D['’])[{_U}][{_L}]+|[{_U}][{_L}]*[{_U}][{_L}]+|(?:[{_U}]\.){{1,3}}\s?[{_U}][{_L}]+"
+_TOK = (rf"(?:(?:Mc|Mac|O['’]|D['’])[{_U}][{_L}]+|[{_U}][{_L}]+[{_U}]{{2,}}(?![{_L}])|[{_L}][{_U}]{{2,}}(?![{_L}])|[{_U}][{_L}]*[{_U}][{_L}]+|(?:[{_U}]\.){{1,3}}\s?[{_U}][{_L}]+"
         rf"|[{_U}][{_L}]+(?:-[{_U}]?[{_L}]+)*|[{_U}]\.|[{_U}](?=\s+[{_U}][{_L}]))")
 _PARTICLE = r"(?:de|van|von|der|den|da|di|du|le|la|bin|al|el|dos|das)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|QC)"
@@ -39,8 +39,16 @@ class Mention:
     text: str
     is_org: bool = False
     alias: str | None = None  # "(Raj Jegannathan)" after a Chinese name
+    source: str = "name"  # how it was found (a feature of the learned decision)
 
 
+_HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Sir|Dame|Lord|Lady|Prof)\.?\s+$")
+_HAN_RUN = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,4}(?:[·・][\u4e00-\u9fff]{1,8})*(?![\u4e00-\u9fff])")
+_FUNCTION_WORD = re.compile(r"\b(?:Of|The|A|An|And|Or|To|In|On|At|As|For|From|By|With|After|Over|Amid|Says|Said|"
+                            r"Resigns|Quits|Retires|Leaves|Exits|Steps|Down|Out|Up|Named|Names|Is|Was|Will|"
+                            r"Its|His|Her|Their|New|Chief|Chairman|President|Executive|Officer|Director|Minister|"
+                            r"Fires|Fired|Sacks|Sacked|Ousts|Ousted|Replaced|Successor|Succeed|Succeeds|Resignation|"
+                            r"Departure|Retirement|Vice|Senior|Head|Board|Ceo|Cfo|Coo)\b")
 _HEADLINE_WORDS = {"out", "up", "down", "off", "back", "in", "at", "as", "to", "of", "for", "on", "from", "with",
                    "after", "over", "amid", "and", "or", "the", "says", "said", "quits", "resigns", "leaves",
                    "exits", "steps", "retires", "departs", "named", "names", "is", "was", "will", "to", "joins"}
@@ -57,8 +65,15 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     titles, honor = set(lex["titles"]), set(lex["honorifics"])
     suffixes, not_names = set(lex["org_suffixes"]), set(lex["not_names"])
     out: list[Mention] = []
-    if sum(c.isupper() for c in sentence) > 0.6 * max(1, sum(c.isalpha() for c in sentence)):
-        return out  # ALL-CAPS headline: case tells nothing about names
+    # Chinese names inside English text: "xAI co-founder 吴宇怀 resigns"
+    out += [Mention(m.start(), m.end(), m.group(0), source="han") for m in _HAN_RUN.finditer(sentence)]
+    caps = sum(c.isupper() for c in sentence) > 0.6 * max(1, sum(c.isalpha() for c in sentence))
+    if caps:  # ALL-CAPS wire headline: read it in title case, function words lowered
+        titled = _FUNCTION_WORD.sub(lambda w: w.group(0).lower(), sentence.title())
+        if len(titled) != len(sentence):
+            return out
+        sentence = titled
+    src = "caps" if caps else "name"
     for m in NAME_RX.finditer(sentence):
         text, start = m.group(0), m.start()
         toks = text.split()
@@ -67,7 +82,7 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         if cut is not None:
             toks = toks[:cut]
             text = " ".join(toks)
-        honorific = False
+        honorific = bool(_HONORIFIC_BEFORE.search(sentence, 0, start))  # "Mr. Griffin": the match began after "Mr."
         while toks and toks[0].strip(".").lower() in titles:
             honorific = honorific or toks[0].strip(".").lower() in honor
             start = sentence.index(toks[0], start) + len(toks[0])
@@ -87,13 +102,15 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         real = [t for t in low if t not in (_PARTICLE,) and len(t) > 1]
         initials = re.fullmatch(rf"(?:[{_U}]\.){{1,3}}\s?[{_U}][{_L}]+", text)  # J.R.Moman
         if (len(toks) >= 2 and len(real) >= 2 and not any(t in not_names for t in low[-1:])) or initials:
-            out.append(Mention(start, start + len(text), text))
+            out.append(Mention(start, start + len(text), text, source=src))
         elif len(toks) == 1 and (honorific or text in known):
-            out.append(Mention(start, start + len(text), text))
-        else:
-            out.append(Mention(start, start + len(text), text, is_org=True))
+            out.append(Mention(start, start + len(text), text, source="known" if text in known else "honorific"))
+        else:  # one capitalised word: an organisation, or a surname ("Reichman resigned")
+            out.append(Mention(start, start + len(text), text, is_org=True, source="single" if len(toks) == 1 else "org"))
     # acronym organisations (WTO, IBM) are organisation candidates too
     for m in re.finditer(r"\b[A-Z][A-Z&]{1,6}\b", sentence):
+        if caps or rules.role.fullmatch(m.group(0)):
+            continue  # CFO, CEO: a role, never an organisation
         if m.group(0).lower() not in not_names or m.group(0).lower() in known_orgs:
             out.append(Mention(m.start(), m.end(), m.group(0), is_org=True))
     out.sort(key=lambda x: x.start)
@@ -283,11 +300,11 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
 
-    def add(s: int, e: int, is_org: bool = False, alias: str | None = None) -> None:
+    def add(s: int, e: int, is_org: bool = False, alias: str | None = None, source: str = "name") -> None:
         if any(s < te and e > ts for ts, te in taken):
             return
         taken.append((s, e))
-        out.append(Mention(s, e, sentence[s:e], is_org, alias))
+        out.append(Mention(s, e, sentence[s:e], is_org, alias, source))
 
     def alias_after(e: int) -> str | None:
         m = re.match(rf"\s*[((]\s*({_TOK}(?:\s+{_TOK}){{1,3}})\s*[))]", sentence[e:])
@@ -295,16 +312,16 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
 
     not_names = set(lex.get("not_names", ()))
     for s, e in dot_names(sentence, rules):
-        add(s, e, alias=alias_after(e))
+        add(s, e, alias=alias_after(e), source="dot")
     for name in sorted(known, key=len, reverse=True):  # names already seen in this article
         for m in re.finditer(re.escape(name), sentence):
-            add(m.start(), m.end())
+            add(m.start(), m.end(), source="known")
     for m in re.finditer(rf"[{surnames}]某{{1,2}}", sentence):  # 陈某: a name withheld
-        add(m.start(), m.end())
+        add(m.start(), m.end(), source="withheld")
     for m in _ZH_LATIN_NAME.finditer(sentence):
         low = m.group(0).lower()
         is_org = low in known_orgs or low.split()[-1] in rules.lexicon.get("latin_org_suffixes", ())
-        add(m.start(), m.end(), is_org=is_org)
+        add(m.start(), m.end(), is_org=is_org, source="latin")
     # names right after a role word: 总裁黎大钧, 部长徐国勇日前正式请辞
     for m in rules.role.finditer(sentence):
         n = re.match(rf"[{_HAN}]{{2,3}}", sentence[m.end():])
@@ -312,7 +329,7 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             continue
         length = _name_length(sentence, m.end(), n.group(0), rules)
         if length:
-            add(m.end(), m.end() + length, alias=alias_after(m.end() + length))
+            add(m.end(), m.end() + length, alias=alias_after(m.end() + length), source="after_role")
     pos = 0
     for w in _jieba().cut(sentence):
         s, e = pos, pos + len(w.word)
@@ -325,10 +342,103 @@ def zh_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             if w.flag == "nrt" or w.word[0] in surnames:
                 foreign = w.flag == "nrt" or all(ch in lex.get("translit_chars", "") for ch in w.word)
                 e = _extend(sentence, s, e, 6 if foreign else 4, rules)
-                add(s, e, alias=alias_after(e))
+                add(s, e, alias=alias_after(e), source="translit" if foreign else "tagged")
         elif w.flag == "nt" or (_org_shaped(w.word, org_suffixes) and re.fullmatch(rf"[{_HAN}]+", w.word)):
             add(s, e, is_org=True)
         elif w.flag == "eng" and (w.word.lower() in known_orgs or re.search(r"[A-Z]", w.word)):
             add(s, e, is_org=True)
     out.sort(key=lambda x: x.start)
+    return out
+
+
+# ---------------------------------------------------------------- Chinese spans
+# The finder above misses names it has no rule for (格里芬, 璩静, 莱万, gamer IDs) and glues
+# verbs onto others. So the learned decision also sees every short span next to a departure
+# word, described by what makes a span a name — family name, transliteration characters, where
+# the segmenter puts word boundaries, how common a word it is, the characters around it — and
+# picks the one that is leaving, if any.
+SPAN_REACH = 7  # span ends (before a trigger) or starts (after it) at most this far away
+_SPAN_CHARS = re.compile(rf"[{_HAN}·]+|[A-Za-z][A-Za-z0-9_\-]*")
+_STOP_CHARS = re.compile(r"[的了在是和与及这那些们将已也都就不被把从对为于向正并而却还又再其所以等之]")
+_BOUNDARY = re.compile(r"[\s,，。;；:：!！?？、()（）「」“”\"'《》【】\[\]]")
+
+
+@lru_cache(maxsize=2048)
+def _segmented(sentence: str) -> tuple[frozenset[int], dict[tuple[int, int], tuple[str, int]]]:
+    """Word boundaries of a sentence and, per word span, its dictionary tag and frequency."""
+    tagger = _jieba()
+    bounds, words, pos = {0}, {}, 0
+    for w in tagger.cut(sentence):
+        words[(pos, pos + len(w.word))] = (w.flag, tagger.tokenizer.FREQ.get(w.word, 0))
+        pos += len(w.word)
+        bounds.add(pos)
+    return frozenset(bounds), words
+
+
+def zh_spans(sentence: str, t_start: int, t_end: int, after: bool) -> Iterator[tuple[int, int]]:
+    """Spans of 2-6 characters (Han, or a Latin token) ending up to SPAN_REACH characters before a
+    trigger, or (object triggers) starting up to SPAN_REACH after it, within the clause."""
+    seen = set()
+    for m in re.finditer(r"[A-Za-z][A-Za-z0-9_\-]{1,20}", sentence):  # Latin tokens: Canna, TheShy
+        if 0 <= t_start - m.end() <= SPAN_REACH + 4 or (after and 0 <= m.start() - t_end <= SPAN_REACH + 4):
+            seen.add((m.start(), m.end()))
+    lo = max(0, t_start - SPAN_REACH - 6)
+    left = sentence[lo:t_start]
+    cut = max((b.end() for b in _BOUNDARY.finditer(left)), default=0) + lo
+    for e in range(t_start, max(cut, t_start - SPAN_REACH) - 1, -1):
+        for n in range(2, 7):
+            a = e - n
+            if a >= cut and re.fullmatch(rf"[{_HAN}](?:[{_HAN}·]*[{_HAN}])?", sentence[a:e]):
+                seen.add((a, e))
+    if after:
+        right = sentence[t_end:t_end + SPAN_REACH + 6]
+        stop = t_end + (min((b.start() for b in _BOUNDARY.finditer(right)), default=len(right)))
+        for a in range(t_end, min(stop, t_end + SPAN_REACH) + 1):
+            for n in range(2, 7):
+                e = a + n
+                if e <= stop and re.fullmatch(rf"[{_HAN}](?:[{_HAN}·]*[{_HAN}])?", sentence[a:e]):
+                    seen.add((a, e))
+    yield from sorted(seen)
+
+
+def _freq_bucket(f: int) -> str:
+    return "0" if f == 0 else "1-99" if f < 100 else "100-999" if f < 1000 else "1000+"
+
+
+def zh_span_features(sentence: str, a: int, b: int, rules: Rules) -> list[str]:
+    """What makes sentence[a:b] look like a name (or not), as features."""
+    text = sentence[a:b]
+    lex = rules.lexicon
+    bounds, words = _segmented(sentence)
+    out = [f"z:len={min(b - a, 7)}"]
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", text):
+        out.append("z:latin")
+        out.append("z:latin_caps" if text[:1].isupper() else "z:latin_lower")
+        return out
+    translit = lex.get("translit_chars", "")
+    share = sum(ch in translit for ch in text) / len(text)
+    out.append("z:translit=" + ("all" if share == 1 else "most" if share >= 0.6 else "some" if share else "none"))
+    if text[0] in lex.get("surnames", ""):
+        out.append("z:surname")
+    out.append(f"z:surname|len={min(b - a, 5)}" if text[0] in lex.get("surnames", "") else f"z:nosurname|len={min(b - a, 5)}")
+    out += ["z:start_bound" if a in bounds else "z:start_inside", "z:end_bound" if b in bounds else "z:end_inside"]
+    if (a, b) in words:
+        flag, freq = words[(a, b)]
+        out += ["z:word", f"z:tag={flag}", f"z:freq={_freq_bucket(freq)}"]
+    inner = [v for (x, y), v in words.items() if a <= x and y <= b]
+    if a in bounds and b in bounds and len(inner) > 1 and all(f >= 1000 for _, f in inner):
+        out.append("z:common_words")  # made of common words: 目前尚不清楚, 在同一天纷纷
+    if _STOP_CHARS.search(text):
+        out.append("z:stop_char")
+    if "·" in text:
+        out.append("z:dot")
+    if rules.role.search(text):
+        out.append("z:has_role")
+    if rules.role.search(sentence[max(0, a - 6):a] + "\0") is not None and re.search(
+            "(?:" + rules.role.pattern + r")$", sentence[max(0, a - 8):a]):
+        out.append("z:after_role")
+    out.append(f"z:last={text[-1]}")
+    out.append(f"z:prev={sentence[a - 1] if a else '^'}")
+    if text in set(lex.get("not_names", ())):
+        out.append("z:not_name")
     return out

@@ -55,4 +55,6 @@ def test_the_prefilter_lets_few_plain_texts_through():
     text = "Shares rose 3% on Tuesday after the company reported quarterly results above forecasts."
     assert rules.candidates(text) == []
     passed = {t.id for t in rules.candidates("The chief executive resigned on Monday.")}
-    assert "en.resign" in passed and len(passed) <= 2
+    # the words of en.resign, and of the broad triggers that share "resigned" (outgoing, headline
+    # passive) or a word with it ("I resigned"): a handful, never all of them
+    assert "en.resign" in passed and len(passed) <= 4 < len(rules.triggers)

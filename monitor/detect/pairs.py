@@ -1,0 +1,145 @@
+"""The learned decision: is this person the one leaving? For every (mention, departure word) pair
+in a sentence, `features` describes the pair (the departure word and its rule, where the mention
+stands, the words between, role and organisation words, negative cues, what the hand-written rule
+concluded) and `Model` scores it with logistic weights learned from labelled text
+(`monitor train`, monitor/detect/train.py). The weights are a data file, model/pairs.tsv: one
+feature and its weight a line, readable and diffable."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+WEIGHTS = "model/pairs.tsv"
+
+_EN_TOKEN = re.compile(r"[a-z][a-z'’\-]*|\d+|[,;:\"“”()]")
+_PUNCT = re.compile(r"[,;:!?。，；：、]")
+_QUOTE = re.compile(r"[\"“”「」『』]")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """What the engine knows of one (mention, departure word) pair: positions in the sentence's
+    normalised text, where the mention came from, and the rule engine's own reading."""
+
+    lang: str  # "en" or "zh"
+    text: str  # the sentence (Simplified for Chinese)
+    m_start: int
+    m_end: int
+    t_start: int
+    t_end: int
+    trigger: str  # trigger id (en.resign, zh.cizhi, ...)
+    slot: str  # the trigger's person slot: subject/object/possessive/speaker
+    source: str  # how the mention was found: name, org-shaped, guess, role, antecedent, ...
+    rule: str | None  # how the rule engine attached this mention to this trigger, if it did
+    negatives: tuple[str, ...]  # negative cues around the trigger: "kind:scope"
+    persons_between: int  # other person mentions between mention and trigger
+    role_before: bool  # a role word ends right before the mention ("CFO Amy Hood")
+    title: bool  # the sentence is the article's title
+    first: bool  # the mention is the first person named in the sentence
+    succession: bool  # the sentence speaks of a successor or an appointment
+    surname: bool = False  # Chinese: the mention starts with a family name
+    translit: bool = False  # Chinese: every character is a transliteration character
+    extra: tuple[str, ...] = ()  # what the name finder says of the mention itself
+
+
+def _bucket(n: int) -> str:
+    for limit, name in ((0, "0"), (1, "1"), (2, "2"), (4, "3-4"), (8, "5-8"), (16, "9-16"), (40, "17-40")):
+        if n <= limit:
+            return name
+    return "41+"
+
+
+def _tokens(s: str, lang: str) -> list[str]:
+    if lang == "en":
+        return _EN_TOKEN.findall(s.lower())
+    chars = [c for c in s if not c.isspace()]
+    return chars + [a + b for a, b in zip(chars, chars[1:])]
+
+
+def features(p: Pair) -> list[str]:
+    """The pair's features, as strings: a feature present has value 1."""
+    lang = p.lang
+    before = p.m_end <= p.t_start
+    lo, hi = (p.m_end, p.t_start) if before else (p.t_end, p.m_start)
+    gap = p.text[lo:hi] if hi > lo else ""
+    gtoks = _tokens(gap, lang)
+    dist = len(_EN_TOKEN.findall(gap.lower())) if lang == "en" else len(gap.strip())
+    pos = "before" if before else "after"
+    f = [
+        "bias", f"trig={p.trigger}", f"slot={p.slot}", f"pos={pos}", f"slot={p.slot}|pos={pos}",
+        f"dist={_bucket(dist)}", f"trig={p.trigger}|pos={pos}", f"src={p.source}", f"src={p.source}|pos={pos}",
+        f"pos={pos}|dist={_bucket(dist)}",
+    ]
+    f += [f"gap:{t}" for t in dict.fromkeys(gtoks[:12] + gtoks[-12:])]
+    if _PUNCT.search(gap):
+        f.append(f"gap_punct|pos={pos}")
+    if _QUOTE.search(gap):
+        f.append("gap_quote")
+    if p.persons_between:
+        f.append(f"persons_between={min(p.persons_between, 2)}")
+    if p.rule:
+        f += ["rule", f"rule={p.rule}", f"rule|trig={p.trigger}"]
+    else:
+        f.append(f"norule|trig={p.trigger}")
+    f += [f"neg={n}" for n in p.negatives]
+    f += [f"neg={n.split(':')[0]}" for n in dict.fromkeys(p.negatives)]
+    for flag, name in ((p.role_before, "role_before"), (p.title, "title"), (p.first, "first_person"),
+                       (p.succession, "succession"), (p.surname, "surname"), (p.translit, "translit")):
+        if flag:
+            f.append(name)
+    # the words around the pair: before the mention, after the trigger
+    if lang == "en":
+        left = _EN_TOKEN.findall(p.text[max(0, p.m_start - 40):p.m_start].lower())[-3:]
+        right = _EN_TOKEN.findall(p.text[p.t_end:p.t_end + 30].lower())[:2]
+        word = p.text[p.t_start:p.t_end].strip().lower()
+    else:
+        ctx = p.text[max(0, min(p.m_start, p.t_start) - 6):min(p.m_start, p.t_start)]
+        left = list(p.text[max(0, p.m_start - 2):p.m_start]) + [f"ctx{a}{b}" for a, b in zip(ctx, ctx[1:])]
+        right = list(p.text[p.t_end:p.t_end + 2])
+        right = right + (["".join(right)] if len(right) == 2 else [])
+        word = p.text[p.t_start:p.t_end].strip()
+    f += [f"left:{t}" for t in left] + [f"right:{t}" for t in right] + [f"word={word}"]
+    f += p.extra
+    if lang == "en":
+        f.append(f"mtoks={min(len(p.text[p.m_start:p.m_end].split()), 4)}")
+    return f
+
+
+class Model:
+    """Logistic weights over features."""
+
+    def __init__(self, weights: dict[str, float]):
+        self.weights = weights
+
+    def score(self, feats: list[str]) -> float:
+        z = sum(self.weights.get(x, 0.0) for x in feats)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def explain(self, feats: list[str], top: int = 5) -> list[tuple[str, float]]:
+        """The features that weighed most in a score, for `--errors` and reviews."""
+        scored = [(x, self.weights.get(x, 0.0)) for x in feats]
+        return sorted(scored, key=lambda kv: -abs(kv[1]))[:top]
+
+    @classmethod
+    def parse(cls, text: str) -> Model:
+        w = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition("\t")
+                w[name] = float(value)
+        return cls(w)
+
+    def dump(self, header: str = "") -> str:
+        lines = [f"# {h}" for h in header.splitlines()]
+        lines += [f"{k}\t{v:.4f}" for k, v in sorted(self.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))]
+        return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The shipped weights (an empty model scores every pair 0.5 until `monitor train` writes them)."""
+    f = resources.files("monitor.detect").joinpath(WEIGHTS)
+    return Model.parse(f.read_text("utf-8")) if f.is_file() else Model({})

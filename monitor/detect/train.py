@@ -1,0 +1,198 @@
+"""Learn the pair decision's weights from labelled JSONL (eval-dev format) and measure how well it
+generalises: k-fold cross-validation and leave-one-source-out (train without a source, test on
+it). Pure Python logistic regression (AdaGrad, L2), deterministic: the same files give the same
+weights byte for byte.
+
+A pair is labelled 1 when its item is a departure and the mention is one of the departing people
+(containment, any script), or, for a role-only candidate, when the item has a departure without
+a name; every other pair is 0."""
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from monitor.detect import pairs
+from monitor.detect.engine import Traced, TracedOrg, detect
+from monitor.parse.jsonl import article_from_obj
+
+# Never trained on: measurement-only sources whose terms forbid it (DuEE, THUCNews).
+NO_TRAIN = re.compile(r"duee|thucnews|zh-thuc", re.I)
+MIN_COUNT = 2  # a feature seen in fewer training pairs gets no weight
+# What the hand-written rules already know, as priors: a weight is pulled towards its prior,
+# not towards 0, so a negative cue seen a few times in training still counts against a pair.
+PRIORS = {"neg=rumor": -1.5, "neg=denial": -1.5, "neg=call_to_resign": -1.5, "neg=death": -1.5,
+          "neg=suspension": -1.0, "neg=layoff": -1.0, "neg=company_exit": -1.0, "neg=place": -1.0,
+          "neg=hedge": -0.5, "neg=refuted": -1.0, "neg=background": -0.3, "rule": 1.0}
+PRIOR_L2 = 0.01  # how firmly: data must outweigh it
+
+
+@dataclass
+class Item:
+    row: dict
+    group: str  # the item's source, for leave-one-source-out
+    pairs: list[tuple[list[str], int]]
+    # per departing person found, its organisation candidates: [(features, is the gold org)]
+    orgs: list[list[tuple[list[str], int]]] = field(default_factory=list)
+
+
+def source_of(row: dict) -> str:
+    """The source an item comes from, from its id (en-reuters-00173 -> en-reuters)."""
+    sid = re.sub(r"[-_]?\d+$", "", str(row.get("id", "?")))
+    sid = re.sub(r"^(en|zh)-feed-.*", r"\1-feed", sid)  # every saved feed: one source
+    return re.sub(r"-[ab]$", "", sid) or "?"  # two labellers' halves of one source
+
+
+def _same(a: str, b: str) -> bool:
+    from monitor.detect.evaluate import _same_person
+
+    return _same_person(a, b)
+
+
+def _same_org(a: str, b: str) -> bool:
+    from monitor.detect.evaluate import _same_org as same
+
+    return same(a, b)
+
+
+def featurise(rows: Iterable[dict]) -> list[Item]:
+    """Run the candidate stage over each labelled item and label its pairs."""
+    items = []
+    for row in rows:
+        if row.get("uncertain"):
+            continue  # the labeller could not tell: neither learned from nor scored
+        try:
+            art = article_from_obj({k: row.get(k) for k in ("id", "title", "text", "url", "published")},
+                                   source=str(row.get("id", "")))
+        except ValueError:
+            continue
+        trace: list[Traced] = []
+        org_trace: list[TracedOrg] = []
+        detect(art, trace=trace, org_trace=org_trace)
+        gold = row.get("label") == "departure"
+        golds = [d for d in row.get("departures") or [] if isinstance(d, dict)]
+        named = [d["person"] for d in golds if d.get("person")]
+        role_only = gold and any(not d.get("person") for d in golds)
+        out = []
+        for t in trace:
+            if t.mention is None:
+                y = role_only
+            else:
+                y = gold and any(_same(t.mention, g) for g in named)
+            out.append((t.features, int(y)))
+        groups: dict[tuple[str, str], list[tuple[list[str], int]]] = defaultdict(list)
+        for o in org_trace:  # candidates of a person who is leaving, with a gold organisation
+            gold_org = next((d.get("org") for d in golds if (o.person is None and not d.get("person")) or (
+                o.person and d.get("person") and _same(o.person, d["person"]))), None)
+            if gold and gold_org:
+                groups[(o.person or "", gold_org)].append((o.features, int(_same_org(o.org, gold_org))))
+        orgs = [g for g in groups.values() if any(y for _, y in g)]
+        items.append(Item(row, source_of(row), out, orgs))
+    return items
+
+
+def fit(items: list[Item], epochs: int = 12, l2: float = 1e-4, rate: float = 0.3, seed: int = 7,
+        orgs: bool = False) -> pairs.Model:
+    """Logistic weights for the pair decision (or, with orgs, for the organisation choice)."""
+    data = [p for it in items for g in it.orgs for p in g] if orgs else [p for it in items for p in it.pairs]
+    counts = Counter(f for feats, _ in data for f in set(feats))
+    keep = {f for f, n in counts.items() if n >= MIN_COUNT}
+    data = [([f for f in feats if f in keep], y) for feats, y in data]
+    w: dict[str, float] = defaultdict(float, {f: v for f, v in PRIORS.items() if f in keep})
+    g2: dict[str, float] = defaultdict(float)
+    rng = random.Random(seed)
+    order = list(range(len(data)))
+    pos = sum(y for _, y in data) or 1
+    weight_pos = min(3.0, max(1.0, (len(data) - pos) / pos / 3))  # departures are the rarer class
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for i in order:
+            feats, y = data[i]
+            z = sum(w[f] for f in feats)
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g = (p - y) * (weight_pos if y else 1.0)
+            for f in feats:
+                grad = g + (PRIOR_L2 if f in PRIORS else l2) * (w[f] - PRIORS.get(f, 0.0))
+                g2[f] += grad * grad
+                w[f] -= rate * grad / math.sqrt(g2[f] + 1e-8)
+    return pairs.Model({f: round(v, 4) for f, v in w.items() if abs(v) >= 1e-3})
+
+
+def item_scores(model: pairs.Model, items: list[Item]) -> list[float]:
+    return [max((model.score(f) for f, _ in it.pairs), default=0.0) for it in items]
+
+
+def folds(items: list[Item], k: int, seed: int = 7) -> list[list[int]]:
+    idx = list(range(len(items)))
+    random.Random(seed).shuffle(idx)
+    return [idx[i::k] for i in range(k)]
+
+
+def f1(gold: list[bool], pred: list[bool]) -> tuple[float, float, float, int]:
+    tp = sum(g and p for g, p in zip(gold, pred))
+    fp = sum(p and not g for g, p in zip(gold, pred))
+    fn = sum(g and not p for g, p in zip(gold, pred))
+    pr = tp / (tp + fp) if tp + fp else 0.0
+    rc = tp / (tp + fn) if tp + fn else 0.0
+    return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0), sum(gold)
+
+
+def lang_of(row: dict) -> str:
+    return str(row.get("lang") or "?")
+
+
+def held_out(items: list[Item], split: Callable[[list[Item]], list[tuple[str, list[int]]]],
+             threshold: float, trainable: Callable[[Item], bool]) -> dict[str, dict[str, list]]:
+    """Scores of items predicted by models that never saw them: {split name: {lang: [gold, pred]}}."""
+    out: dict[str, dict[str, list]] = {}
+    for name, test in split(items):
+        test_set = set(test)
+        model = fit([it for i, it in enumerate(items) if i not in test_set and trainable(it)])
+        by_lang: dict[str, list] = defaultdict(lambda: [[], []])
+        for i in test:
+            s = max((model.score(f) for f, _ in items[i].pairs), default=0.0)
+            lang = lang_of(items[i].row)
+            by_lang[lang][0].append(items[i].row.get("label") == "departure")
+            by_lang[lang][1].append(s >= threshold)
+        out[name] = dict(by_lang)
+    return out
+
+
+def kfold_split(k: int) -> Callable[[list[Item]], list[tuple[str, list[int]]]]:
+    return lambda items: [(f"fold{j}", f) for j, f in enumerate(folds(items, k))]
+
+
+def loso_split(items: list[Item]) -> list[tuple[str, list[int]]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, it in enumerate(items):
+        groups[it.group].append(i)
+    return sorted(groups.items())
+
+
+def pooled(results: dict[str, dict[str, list]]) -> dict[str, tuple[float, float, float, int]]:
+    """F1 per language over every held-out prediction (each item predicted once)."""
+    acc: dict[str, list] = defaultdict(lambda: [[], []])
+    for by_lang in results.values():
+        for lang, (g, p) in by_lang.items():
+            acc[lang][0] += g
+            acc[lang][1] += p
+    return {lang: f1(g, p) for lang, (g, p) in sorted(acc.items())}
+
+
+def org_held_out(items: list[Item], k: int = 5, threshold: float = 0.35) -> dict[str, tuple[int, int]]:
+    """k-fold accuracy of the organisation choice per language: {lang: (right, people)} over the
+    departing people found whose gold organisation is among the candidates."""
+    acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for test in folds(items, k):
+        ts = set(test)
+        model = fit([it for i, it in enumerate(items) if i not in ts and not NO_TRAIN.search(it.group)], orgs=True)
+        for i in test:
+            for group in items[i].orgs:
+                best = max(((model.score(f), y) for f, y in group), key=lambda x: x[0])
+                a = acc[lang_of(items[i].row)]
+                a[0] += int(best[0] >= threshold and best[1] == 1)
+                a[1] += 1
+    return {lang: (r, n) for lang, (r, n) in sorted(acc.items())}
