@@ -68,7 +68,7 @@ def zh_candidates(sentence: str, person: nm.Mention, t_start: int, t_end: int, c
                     and not rules.role.search(sentence[a:e]):
                 seen.add((a, e))
                 out.append(Candidate(a, e, sentence[a:e], "span"))
-    return [c for c in out if not (c.start < person.end and person.start < c.end)]
+    return [c for c in out if not (c.start < person.end and person.start < c.end) and not nm.loose_ends(c.text)]
 
 
 def features(lang: str, sentence: str, cand: Candidate, person: nm.Mention, t_start: int, t_end: int,

@@ -401,6 +401,11 @@ def zh_spans(sentence: str, t_start: int, t_end: int, after: bool) -> Iterator[t
     yield from sorted(seen)
 
 
+def loose_ends(text: str) -> bool:
+    """A span that starts or ends with a function character (提出了, 上港与) is no name."""
+    return bool(_STOP_CHARS.match(text[:1]) or _STOP_CHARS.match(text[-1:]))
+
+
 def _freq_bucket(f: int) -> str:
     return "0" if f == 0 else "1-99" if f < 100 else "100-999" if f < 1000 else "1000+"
 

@@ -56,5 +56,5 @@ def test_the_prefilter_lets_few_plain_texts_through():
     assert rules.candidates(text) == []
     passed = {t.id for t in rules.candidates("The chief executive resigned on Monday.")}
     # the words of en.resign, and of the broad triggers that share "resigned" (outgoing, headline
-    # passive) or a word with it ("I resigned"): a handful, never all of them
-    assert "en.resign" in passed and len(passed) <= 4 < len(rules.triggers)
+    # passive) or a word with it ("I resigned"; "cut" inside "executive"): a handful, never all
+    assert "en.resign" in passed and len(passed) <= 5 < len(rules.triggers)
