@@ -17,6 +17,7 @@ from rich.table import Table
 
 from monitor.config import ConfigError, active_channels, load_config
 from monitor.db.store import DEFAULT_DB, events_to_csv, list_events, open_engine
+from monitor.events.names import unnamed
 
 app = typer.Typer(help="Watch news and feeds; alert when a named person leaves an organisation.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -147,7 +148,7 @@ def events(
         for col in ("id", "person", "org", "role", "kind", "date", "mentions", "also written"):
             t.add_column(col, overflow="fold")
         for r in rows:
-            t.add_row(str(r["id"]), r["person"], r["org"] or "", r["role"] or "", r["kind"],
+            t.add_row(str(r["id"]), r["person"] or unnamed(r["role"]), r["org"] or "", r["role"] or "", r["kind"],
                       r["announced_at"] or "", str(r["mentions"]), ", ".join(r["aliases"]))
         Console().print(t)
 
@@ -284,8 +285,10 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
 
     trainable = lambda it: not tr.NO_TRAIN.search(it.group)  # noqa: E731
     if folds > 1:
-        con.print(_held_out_table(f"{folds}-fold cross-validation (threshold {THRESHOLD})",
-                                  tr.pooled(tr.held_out(items, tr.kfold_split(folds), THRESHOLD, trainable))))
+        results = tr.held_out(items, tr.kfold_split(folds), THRESHOLD, trainable)
+        con.print(_held_out_table(f"{folds}-fold cross-validation (threshold {THRESHOLD})", tr.pooled(results)))
+        fp, n = tr.hard_negatives(results)
+        con.print(f"hard negatives called departures, held out: {fp}/{n} = {fp / n if n else 0:.3f}")
     if folds > 1:
         t = Table(title=f"organisation chosen right, {folds}-fold (people found whose organisation the text names)")
         for col in ("language", "people", "right"):

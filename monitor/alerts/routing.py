@@ -18,7 +18,7 @@ def _wants(ch: ChannelConfig, d: Departure, article: Article) -> bool:
     if f.orgs and org_key(d.org) not in {org_key(o) for o in f.orgs}:
         return False
     if f.persons:
-        mine = set().union(*(person_keys(n) for n in [d.person, *d.aliases]))
+        mine = set().union(*(person_keys(n) for n in [d.person, *d.aliases] if n))
         if not mine & set().union(*(person_keys(p) for p in f.persons)):
             return False
     return True

@@ -15,6 +15,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from monitor.alerts.format import KIND_WORDS, MAX_EVIDENCE, MAX_SOURCES, cut, escape
+from monitor.events.names import unnamed
 
 DEFAULTS = {
     "text": {
@@ -91,6 +92,8 @@ def fields(event: dict, fmt: str) -> dict:
     esc = (lambda v: v) if fmt == "html" else (lambda v: escape(v, fmt))
     f = {k: esc(cut(str(event.get(k)))) if event.get(k) is not None else None
          for k in ("person", "org", "role", "announced_at", "first_seen_at")}
+    if f["person"] is None:  # a role-only departure: "The head of AI left Tesla"
+        f["person"] = esc(cut(unnamed(event.get("role")), 120))
     f["kind"] = event.get("kind") or "left"
     f["verb"] = KIND_WORDS.get(f["kind"], "left")
     f["confidence"] = float(event.get("confidence") or 0)
@@ -137,7 +140,7 @@ WAVE = {
 def render_wave(wave: dict, fmt: str, kind: str = "new") -> tuple[str, str]:
     """The message for a wave that opened (kind "new") or grew ("update")."""
     esc = (lambda v: v) if fmt == "html" else (lambda v: escape(v, fmt))
-    members = [{"person": esc(cut(m["person"], 80)), "role": esc(cut(m["role"], 80)) if m.get("role") else None,
+    members = [{"person": esc(cut(m["person"] or unnamed(m.get("role")), 80)), "role": esc(cut(m["role"], 80)) if m.get("role") else None,
                 "date": m.get("date"), "counted_on": m["counted_on"],
                 "sources": [esc(cut(s, 300)) for s in m.get("sources", [])[:1]]} for m in wave["members"][:40]]
     ctx = {**{k: wave[k] for k in ("size", "days", "times_usual")}, "kind": kind, "org": escape(cut(wave["org"]), "text"),

@@ -36,7 +36,7 @@ class ArticleRow(SQLModel, table=True):
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     id: int | None = Field(default=None, primary_key=True)
-    person: str = Field(max_length=512)
+    person: str | None = Field(default=None, max_length=512)  # None: a role-only departure (org + role)
     org: str | None = Field(default=None, max_length=512, index=True)
     org_key: str = Field(default="", max_length=512, index=True)
     role: str | None = Field(default=None, max_length=512)
@@ -63,7 +63,7 @@ class MentionRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="events.id", index=True)
     article_id: int = Field(foreign_key="articles.id", index=True)
-    person: str = Field(max_length=512)
+    person: str | None = Field(default=None, max_length=512)
     org: str | None = Field(default=None, max_length=512)
     role: str | None = Field(default=None, max_length=512)
     kind: str = Field(default="left", max_length=32)

@@ -3,6 +3,7 @@ in it: the article row, mentions, new or merged events and outbox rows, in ONE t
 from __future__ import annotations
 
 import contextlib
+import re
 import logging
 import threading
 from collections.abc import Callable
@@ -74,7 +75,7 @@ def _index_event(session: Session, ev: EventRow) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     names = session.exec(select(EventNameRow.name).where(EventNameRow.event_id == ev.id)).all()
-    body = to_simplified(" ".join(dict.fromkeys([ev.person, *names, ev.org or "", ev.role or "", ev.evidence])))
+    body = to_simplified(" ".join(dict.fromkeys([ev.person or "", *names, ev.org or "", ev.role or "", ev.evidence])))
     session.connection().exec_driver_sql("DELETE FROM event_search WHERE event_id = ?", (ev.id,))
     session.connection().exec_driver_sql("INSERT INTO event_search (event_id, body) VALUES (?, ?)", (ev.id, body))
 
@@ -120,6 +121,28 @@ def _find_event(session: Session, keys: set[str], okey: str) -> EventRow | None:
         unknown = [r for r in rows if not r.org_key]
         return unknown[0] if unknown else None
     return rows[0] if len(rows) == 1 else None
+
+
+ROLE_WINDOW_DAYS = 14  # a role-only departure and a named one this close together are one exit
+
+
+def _role_words(role: str | None) -> str:
+    return re.sub(r"[\s.,'’\-]+", "", to_simplified(role or "")).lower()
+
+
+def _find_role_event(session: Session, okey: str, d: Departure) -> EventRow | None:
+    """The role-only event of the same organisation and role within ROLE_WINDOW_DAYS of this
+    departure: one to merge a role-only mention into, or one a named mention now names."""
+    if not okey or not d.role:
+        return None
+    role = _role_words(d.role)
+    when = d.date or datetime.now(timezone.utc).date()
+    for ev in session.exec(select(EventRow).where(EventRow.org_key == okey, EventRow.person.is_(None))).all():
+        other = _role_words(ev.role)
+        near = abs(((ev.announced_at or ev.first_seen_at.date()) - when).days) <= ROLE_WINDOW_DAYS
+        if near and other and (other in role or role in other):
+            return ev
+    return None
 
 
 def _add_names(session: Session, event: EventRow, names: list[str]) -> None:
@@ -315,12 +338,12 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     )
     session.add(arow)
     session.flush()
-    # A role-only departure (person None, R3) is detected and classified, but not yet an event:
-    # events are keyed by person (issue 13 leaves org + role + date keys for a later change).
-    departures = [d for d in departures if d.person]
+    # A role-only departure (R3: "Tesla's head of AI departs") is an event keyed by organisation,
+    # role and date; one without an organisation cannot be told apart from others: not stored.
+    departures = [d for d in departures if d.person or d.org]
     result = IngestResult(new_article=True, departures=len(departures), new_events=[])
     for d in departures:
-        names = [d.person, *d.aliases]
+        names = [d.person, *d.aliases] if d.person else []
         keys = set().union(*(person_keys(n) for n in names))
         if session.get_bind().dialect.name == "postgresql":
             # writers on other machines take turns per organisation until this transaction ends,
@@ -329,10 +352,14 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
         org, okey = resolve_org(session, d.org)
         if okey:
             result.org_keys.add(okey)
-        ev = _find_event(session, keys, okey)
+        ev = _find_event(session, keys, okey) if d.person else _find_role_event(session, okey, d)
+        if ev is None and d.person:  # a role-only event this article now names
+            ev = _find_role_event(session, okey, d)
+            if ev is not None:
+                ev.person = display_name(names)
         if ev is None:
             ev = EventRow(
-                person=display_name(names), org=org, org_key=okey, role=d.role, kind=d.kind,
+                person=display_name(names) if names else None, org=org, org_key=okey, role=d.role, kind=d.kind,
                 announced_at=d.date, confidence=d.confidence, evidence=d.evidence,
             )
             session.add(ev)
@@ -349,7 +376,7 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
                 ev.org, ev.org_key = org, okey
             ev.role = ev.role or d.role
             ev.announced_at = ev.announced_at or d.date
-            if is_latin_full_name(d.person) and not is_latin_full_name(ev.person):
+            if d.person and ev.person and is_latin_full_name(d.person) and not is_latin_full_name(ev.person):
                 ev.person = display_name(names)
             if d.confidence > ev.confidence:
                 ev.confidence, ev.evidence = d.confidence, d.evidence

@@ -151,12 +151,13 @@ def held_out(items: list[Item], split: Callable[[list[Item]], list[tuple[str, li
     for name, test in split(items):
         test_set = set(test)
         model = fit([it for i, it in enumerate(items) if i not in test_set and trainable(it)])
-        by_lang: dict[str, list] = defaultdict(lambda: [[], []])
+        by_lang: dict[str, list] = defaultdict(lambda: [[], [], []])
         for i in test:
             s = max((model.score(f) for f, _ in items[i].pairs), default=0.0)
             lang = lang_of(items[i].row)
             by_lang[lang][0].append(items[i].row.get("label") == "departure")
             by_lang[lang][1].append(s >= threshold)
+            by_lang[lang][2].append(items[i].row.get("negative_kind"))
         out[name] = dict(by_lang)
     return out
 
@@ -176,7 +177,7 @@ def pooled(results: dict[str, dict[str, list]]) -> dict[str, tuple[float, float,
     """F1 per language over every held-out prediction (each item predicted once)."""
     acc: dict[str, list] = defaultdict(lambda: [[], []])
     for by_lang in results.values():
-        for lang, (g, p) in by_lang.items():
+        for lang, (g, p, _) in by_lang.items():
             acc[lang][0] += g
             acc[lang][1] += p
     return {lang: f1(g, p) for lang, (g, p) in sorted(acc.items())}
@@ -196,3 +197,16 @@ def org_held_out(items: list[Item], k: int = 5, threshold: float = 0.35) -> dict
                 a[0] += int(best[0] >= threshold and best[1] == 1)
                 a[1] += 1
     return {lang: (r, n) for lang, (r, n) in sorted(acc.items())}
+
+
+def hard_negatives(results: dict[str, dict[str, list]]) -> tuple[int, int]:
+    """(predicted departure, all) over the held-out hard negatives (every negative_kind but
+    unrelated): appointments, deaths, rumours, denials, calls to resign, ..."""
+    fp = n = 0
+    for by_lang in results.values():
+        for _, p, kinds in by_lang.values():
+            for pred, kind in zip(p, kinds):
+                if kind and kind != "unrelated":
+                    n += 1
+                    fp += int(pred)
+    return fp, n

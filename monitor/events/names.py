@@ -97,3 +97,8 @@ def is_latin_full_name(name: str) -> bool:
 def display_name(names: list[str]) -> str:
     """The name to show for an event: the first Latin full name if any, else the first name."""
     return next((n for n in names if is_latin_full_name(n)), names[0])
+
+
+def unnamed(role: str | None) -> str:
+    """How a departure whose person is not named (R3) reads: by its role ("The head of AI")."""
+    return f"The {role}" if role else "Someone"

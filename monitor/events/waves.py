@@ -29,7 +29,7 @@ class Exit:
     """One departure as waves see it."""
 
     event_id: int
-    person: str
+    person: str | None  # None: a role-only departure
     when: date  # the date counted: stated, else inferred (see store.wave_inputs)
     weight: float = 1.0
     level: str = "unknown"

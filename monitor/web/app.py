@@ -20,10 +20,12 @@ from monitor.alerts.format import KIND_WORDS
 from monitor.config import load_config
 from monitor.db.models import ArticleRow, DeliveryRow, EventRow, MentionRow, WatcherRow
 from monitor.db.store import events_to_csv, list_events, list_orgs, list_waves
+from monitor.events.names import unnamed
 from monitor.parse.dates import parse_date
 
 PAGE = 50
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters["who"] = lambda e: e["person"] or unnamed(e.get("role"))  # role-only: "The head of AI"
 
 
 class EventOut(BaseModel):
