@@ -298,8 +298,17 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
         con.print(t)
     if loso:
         groups = sorted({i.group for i in items})
-        con.print(_held_out_table(f"leave-one-source-out ({len(groups)} sources: {', '.join(groups)})",
-                                  tr.pooled(tr.held_out(items, tr.loso_split, THRESHOLD, trainable))))
+        results = tr.held_out(items, tr.loso_split, THRESHOLD, trainable)
+        con.print(_held_out_table(f"leave-one-source-out ({len(groups)} sources)", tr.pooled(results)))
+        t = Table(title="leave-one-source-out, by source (trained without it)")
+        for col in ("source", "items", "departures", "precision", "recall", "F1"):
+            t.add_column(col, justify="right")
+        for group, by_lang in results.items():
+            gold = [g for v in by_lang.values() for g in v[0]]
+            pred = [p for v in by_lang.values() for p in v[1]]
+            pr, rc, f, n = tr.f1(gold, pred)
+            t.add_row(group, str(len(gold)), str(n), f"{pr:.3f}", f"{rc:.3f}", f"{f:.3f}")
+        con.print(t)
 
 
 @app.command()
