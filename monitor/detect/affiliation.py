@@ -22,6 +22,8 @@ THRESHOLD = 0.35  # below it the article does not say which organisation (org st
 _EN_WORD = re.compile(r"[A-Za-z][\w'’&.\-]*|[,;:()]")
 _ZH_ANCHOR_AFTER = re.compile(r"(?:离开|退出|辞去|辞任|卸任|告别|加盟|从|在|自|于|任)$")
 _HAN = "\u4e00-\u9fff"
+_ANCHOR = re.compile(r"(?:离开|退出|辞去|从|在|自|任)")  # what an organisation follows: 离开 xAI, 从特斯拉
+_STOCK_OR_SAYS = re.compile(r"[（(](?:\d{4,6}|[A-Z]{2,6})(?:\.[A-Z]{2})?[)）]|(?:发布|发出|披露)?公告|宣布|表示|称")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ def zh_candidates(sentence: str, person: nm.Mention, t_start: int, t_end: int, c
            if c.is_org and not (c.start < person.end and person.start < c.end)]
     ends = {person.start, t_start} | {r.start() for r in rules.role.finditer(sentence, max(0, person.start - 24), person.start)}
     ends |= {r.start() for r in rules.role.finditer(sentence, t_end, min(len(sentence), t_end + 16))}
-    starts = {t_end} | {m.end() for m in re.finditer(r"(?:离开|退出|辞去|从|在|自|任)", sentence[max(0, t_end - 2):t_end + 3])}
+    # a listed company (金陵饭店（601007）…) and the one that announces (中国联通发布公告称…)
+    ends |= {m.start() for m in _STOCK_OR_SAYS.finditer(sentence, 0, person.start)}
+    starts = {t_end} | {m.end() for m in _ANCHOR.finditer(sentence, max(0, t_end - 2), t_end + 3)}
     seen = {(c.start, c.end) for c in out}
     run = re.compile(rf"[{_HAN}A-Za-z0-9&·]+")
     for e in ends:
@@ -116,6 +120,9 @@ def features(lang: str, sentence: str, cand: Candidate, person: nm.Mention, t_st
             f.append("o:actor")
         if re.fullmatch(r"[A-Za-z][\w&.\-]*", cand.text):
             f.append("o:latin")
+        follows = _STOCK_OR_SAYS.match(sentence, cand.end)
+        if follows:
+            f.append("o:stock_code" if follows.group(0)[0] in "（(" else "o:announcer")
         f += [x.replace("z:", "o:z:") for x in nm.zh_span_features(sentence, cand.start, cand.end, rules)
               if x.startswith(("z:common", "z:stop", "z:word", "z:tag", "z:freq", "z:start_", "z:end_"))]
     return f
