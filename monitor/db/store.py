@@ -106,21 +106,24 @@ class IngestResult:
 
 def _find_event(session: Session, keys: set[str], okey: str) -> EventRow | None:
     """The event this person/organisation pair already has, if any. A mention without an
-    organisation joins the person's only event; one with an organisation also adopts an event
-    of the same person whose organisation was unknown."""
+    organisation joins the person's only event (or, with several, the one without an
+    organisation); one with an organisation also adopts an event of the same person whose
+    organisation was unknown."""
     rows = session.exec(
         select(EventRow).join(EventNameRow, EventNameRow.event_id == EventRow.id).where(EventNameRow.key.in_(keys))
     ).unique().all() if keys else []
     rows = list({r.id: r for r in rows}.values())
     if not rows:
         return None
+    unknown = [r for r in rows if not r.org_key]
     if okey:
         same = [r for r in rows if r.org_key == okey]
         if same:
             return same[0]
-        unknown = [r for r in rows if not r.org_key]
         return unknown[0] if unknown else None
-    return rows[0] if len(rows) == 1 else None
+    # no organisation: the person's only event, else the one whose organisation is unknown too
+    # (several mentions without one are one event, not one each)
+    return rows[0] if len(rows) == 1 else (unknown[0] if unknown else None)
 
 
 ROLE_WINDOW_DAYS = 14  # a role-only departure and a named one this close together are one exit

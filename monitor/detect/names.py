@@ -67,8 +67,12 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     out: list[Mention] = []
     # Chinese names inside English text: "xAI co-founder 吴宇怀 resigns"
     out += [Mention(m.start(), m.end(), m.group(0), source="han") for m in _HAN_RUN.finditer(sentence)]
-    caps = sum(c.isupper() for c in sentence) > 0.6 * max(1, sum(c.isalpha() for c in sentence))
-    if caps:  # ALL-CAPS wire headline: read it in title case, function words lowered
+    letters = sum(c.isalpha() and c.isascii() for c in sentence)
+    upper = sum(c.isupper() for c in sentence)
+    # ALL-CAPS wire headlines and all-lower-case ones ("bruton leaves cannons for kings"): case
+    # tells nothing about names, so read them in title case, function words lowered
+    caps = upper > 0.6 * max(1, letters) or (upper == 0 and letters >= 12)
+    if caps:
         titled = _FUNCTION_WORD.sub(lambda w: w.group(0).lower(), sentence.title())
         if len(titled) != len(sentence):
             return out
