@@ -8,7 +8,6 @@ follows it, then the person), and scored by logistic weights learned from labell
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -26,15 +25,12 @@ _ANCHOR = re.compile(r"(?:离开|退出|辞去|从|在|自|任)")  # what an org
 _STOCK_OR_SAYS = re.compile(r"[（(](?:\d{4,6}|[A-Z]{2,6})(?:\.[A-Z]{2})?[)）]|(?:发布|发出|披露)?公告|宣布|表示|称")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    start: int
-    end: int
-    text: str
-    source: str  # mention, span, title, heuristic
+def candidate(start: int, end: int, text: str, source: str) -> nm.Mention:
+    """An organisation candidate: a Mention whose source says how it was found (mention, span, heuristic)."""
+    return nm.Mention(start, end, text, is_org=True, source=source)
 
 
-def en_candidates(sentence: str, person: nm.Mention, cands: list[nm.Mention], rules: Rules) -> list[Candidate]:
+def en_candidates(sentence: str, person: nm.Mention, cands: list[nm.Mention], rules: Rules) -> list[nm.Mention]:
     out = []
     for c in cands:
         if c.start < person.end and person.start < c.end:
@@ -42,15 +38,15 @@ def en_candidates(sentence: str, person: nm.Mention, cands: list[nm.Mention], ru
         text = re.sub(r"['’]s$", "", c.text).strip(" .,")
         if len(text) < 2 or rules.role.fullmatch(text):
             continue
-        out.append(Candidate(c.start, c.start + len(text), text, "mention"))
+        out.append(candidate(c.start, c.start + len(text), text, "mention"))
     return out
 
 
 def zh_candidates(sentence: str, person: nm.Mention, t_start: int, t_end: int, cands: list[nm.Mention],
-                  rules: Rules) -> list[Candidate]:
+                  rules: Rules) -> list[nm.Mention]:
     """Organisation mentions, and spans of 2-8 characters that end where a role word, the person
     or the departure word begins, or start where 离开 / 从 / 在 / the departure word ends."""
-    out = [Candidate(c.start, c.end, c.text, "mention") for c in cands
+    out = [candidate(c.start, c.end, c.text, "mention") for c in cands
            if c.is_org and not (c.start < person.end and person.start < c.end)]
     ends = {person.start, t_start} | {r.start() for r in rules.role.finditer(sentence, max(0, person.start - 24), person.start)}
     ends |= {r.start() for r in rules.role.finditer(sentence, t_end, min(len(sentence), t_end + 16))}
@@ -64,18 +60,18 @@ def zh_candidates(sentence: str, person: nm.Mention, t_start: int, t_end: int, c
             a = e - n
             if a >= 0 and (a, e) not in seen and run.fullmatch(sentence[a:e]) and not rules.role.search(sentence[a:e]):
                 seen.add((a, e))
-                out.append(Candidate(a, e, sentence[a:e], "span"))
+                out.append(candidate(a, e, sentence[a:e], "span"))
     for a in starts:
         for n in range(2, 9):
             e = a + n
             if e <= len(sentence) and (a, e) not in seen and run.fullmatch(sentence[a:e]) \
                     and not rules.role.search(sentence[a:e]):
                 seen.add((a, e))
-                out.append(Candidate(a, e, sentence[a:e], "span"))
+                out.append(candidate(a, e, sentence[a:e], "span"))
     return [c for c in out if not (c.start < person.end and person.start < c.end) and not nm.loose_ends(c.text)]
 
 
-def features(lang: str, sentence: str, cand: Candidate, person: nm.Mention, t_start: int, t_end: int,
+def features(lang: str, sentence: str, cand: nm.Mention, person: nm.Mention, t_start: int, t_end: int,
              rules: Rules, heuristic: str | None, known: bool) -> list[str]:
     before = cand.end <= person.start
     f = ["o:bias", f"o:src={cand.source}", "o:before" if before else "o:after",

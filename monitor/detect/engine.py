@@ -545,7 +545,7 @@ def _choose_org(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match, heuristic: 
     if heuristic and not any(x.text == heuristic for x in cands):
         at = norm.find(heuristic)
         if at >= 0:
-            cands.append(aff.Candidate(at, at + len(heuristic), heuristic, "heuristic"))
+            cands.append(aff.candidate(at, at + len(heuristic), heuristic, "heuristic"))
     known = ctx.known_orgs
     scored = []
     for x in cands:
