@@ -79,6 +79,7 @@ class Traced:
     mention: str | None
     features: list[str]
     p: float
+    bar: float = THRESHOLD  # the score it needs to count: higher in a long article's body
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
                 if _inside(c, s.norm):
                     _choose_org(ctx, s, c, m, _heuristic_org(ctx, s, trig, m, c, None)[1])
         kept: list[nm.Mention] = []
-        bar = THRESHOLD if s.para == 0 or ctx.short else BODY_THRESHOLD
+        bar = _bar(ctx, s)
         for p, c, how in sorted(scored, key=lambda x: -x[0]):
             if p < bar:
                 break
@@ -220,6 +221,12 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
         if rule is None and not negs and _collective_before(ctx, s.norm, m):
             ctx.enum = {"trig": trig, "org": _real(_org_object(ctx, s, m)) or _org_after(ctx, s.norm, m),
                         "budget": 2, "date": _date(ctx, s.norm)}
+
+
+def _bar(ctx: _Ctx, s: _Sentence) -> float:
+    """The score a pair needs: THRESHOLD in the title (or, without one, the first paragraph) and in
+    a short item; BODY_THRESHOLD in the rest of a long article."""
+    return THRESHOLD if ctx.short or s.para == 0 else BODY_THRESHOLD
 
 
 def _pair_candidates(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match,
@@ -312,7 +319,7 @@ def _score(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, c: nm.Mention, h
     feats = pairs.features(pair)
     p = pairs.model().score(feats)
     if ctx.trace is not None:
-        ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p))
+        ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p, _bar(ctx, s)))
     return p
 
 
