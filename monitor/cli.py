@@ -258,7 +258,7 @@ def train(
 
     paths = sorted(str(f) for f in files)
     items = tr.featurise(read_jsonl(paths))
-    use = [it for it in items if not tr.NO_TRAIN.search(it.group)]
+    use = [it for it in items if tr.trainable(it)]
     model, org_model = tr.fit(use), tr.fit(use, orgs=True)
     out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
     org_path = out_path.with_name(Path(affiliation.WEIGHTS).name)
@@ -283,9 +283,8 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
     from monitor.detect import THRESHOLD
     from monitor.detect import train as tr
 
-    trainable = lambda it: not tr.NO_TRAIN.search(it.group)  # noqa: E731
     if folds > 1:
-        results = tr.held_out(items, tr.kfold_split(folds), THRESHOLD, trainable)
+        results = tr.held_out(items, tr.kfold_split(folds), THRESHOLD)
         con.print(_held_out_table(f"{folds}-fold cross-validation (threshold {THRESHOLD})", tr.pooled(results)))
         fp, n = tr.hard_negatives(results)
         con.print(f"hard negatives called departures, held out: {fp}/{n} = {fp / n if n else 0:.3f}")
@@ -298,7 +297,7 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
         con.print(t)
     if loso:
         groups = sorted({i.group for i in items})
-        results = tr.held_out(items, tr.loso_split, THRESHOLD, trainable)
+        results = tr.held_out(items, tr.loso_split, THRESHOLD)
         con.print(_held_out_table(f"leave-one-source-out ({len(groups)} sources)", tr.pooled(results)))
         t = Table(title="leave-one-source-out, by source (trained without it)")
         for col in ("source", "items", "departures", "precision", "recall", "F1"):

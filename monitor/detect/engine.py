@@ -223,10 +223,15 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
                         "budget": 2, "date": _date(ctx, s.norm)}
 
 
+def _headline_like(ctx: _Ctx, s: _Sentence) -> bool:
+    """The title (or, without one, the first paragraph), or any sentence of a short item."""
+    return ctx.short or s.para == 0
+
+
 def _bar(ctx: _Ctx, s: _Sentence) -> float:
-    """The score a pair needs: THRESHOLD in the title (or, without one, the first paragraph) and in
-    a short item; BODY_THRESHOLD in the rest of a long article."""
-    return THRESHOLD if ctx.short or s.para == 0 else BODY_THRESHOLD
+    """The score a pair needs: THRESHOLD where it reads like a headline, BODY_THRESHOLD in the rest
+    of a long article."""
+    return THRESHOLD if _headline_like(ctx, s) else BODY_THRESHOLD
 
 
 def _pair_candidates(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match,
@@ -248,7 +253,7 @@ def _pair_candidates(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match,
                 ruled.setdefault((c.start, c.end), (c, how))
     for c in near:
         out.append((c, ruled.pop((c.start, c.end), (None, None))[1]))
-    if ctx.lang == "zh" and (s.para == 0 or ctx.short):  # headlines and short items (see SHORT)
+    if ctx.lang == "zh" and _headline_like(ctx, s):  # spans only there (see SHORT)
         taken = {(c.start, c.end) for c, _ in out} | set(ruled)
         for a, b in nm.zh_spans(s.norm, m.start(), m.end(), trig.person == "object"):
             if (a, b) not in taken and not ctx.rules.role.search(s.norm[a:b]) and not nm.loose_ends(s.norm[a:b]):

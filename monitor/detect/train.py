@@ -21,6 +21,11 @@ from monitor.parse.jsonl import article_from_obj
 
 # Never trained on: measurement-only sources whose terms forbid it (DuEE, THUCNews).
 NO_TRAIN = re.compile(r"duee|thucnews|zh-thuc", re.I)
+
+
+def trainable(item: "Item") -> bool:
+    """May a shipped model learn from this item (its source's licence allows it)?"""
+    return not NO_TRAIN.search(item.group)
 MIN_COUNT = 2  # a feature seen in fewer training pairs gets no weight
 # What the hand-written rules already know, as priors: a weight is pulled towards its prior,
 # not towards 0, so a negative cue seen a few times in training still counts against a pair.
@@ -142,7 +147,7 @@ def lang_of(row: dict) -> str:
 
 
 def held_out(items: list[Item], split: Callable[[list[Item]], list[tuple[str, list[int]]]],
-             threshold: float, trainable: Callable[[Item], bool]) -> dict[str, dict[str, list]]:
+             threshold: float) -> dict[str, dict[str, list]]:
     """Scores of items predicted by models that never saw them: {split name: {lang: [gold, pred]}}."""
     out: dict[str, dict[str, list]] = {}
     for name, test in split(items):
@@ -186,7 +191,7 @@ def org_held_out(items: list[Item], k: int = 5, threshold: float = 0.35) -> dict
     acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for test in folds(items, k):
         ts = set(test)
-        model = fit([it for i, it in enumerate(items) if i not in ts and not NO_TRAIN.search(it.group)], orgs=True)
+        model = fit([it for i, it in enumerate(items) if i not in ts and trainable(it)], orgs=True)
         for i in test:
             for group in items[i].orgs:
                 best = max(((model.score(f), y) for f, y in group), key=lambda x: x[0])
