@@ -39,17 +39,30 @@ def _hits(farm: str) -> Counter:
     return Counter({int(k): v for k, v in json.loads(urlopen(f"{farm}/hits").read()).items()})
 
 
+def _wait(done, timeout: float, step: float = 0.5) -> bool:
+    """Poll `done()` until it is true; give up only when both `timeout` seconds have passed and
+    timeout/step polls were made (this machine's clock has been seen to stall and to jump: a
+    deadline alone then ends a wait at once, or never)."""
+    deadline, polls = time.monotonic() + timeout, int(timeout / step)
+    while True:
+        if done():
+            return True
+        polls -= 1
+        if polls <= 0 and time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+
+
+def _count(engine, where=None) -> int:
+    with Session(engine) as s:
+        q = select(func.count()).select_from(WatcherRow)
+        return s.exec(q if where is None else q.where(where)).one()
+
+
 def _quiet(engine, timeout: float) -> None:
     """Wait until every watcher has been polled and none is being polled (no lease held)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with Session(engine) as s:
-            busy = s.exec(select(func.count()).select_from(WatcherRow).where(
-                (WatcherRow.polls == 0) | WatcherRow.lease_owner.is_not(None))).one()
-        if busy == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError("the workers never settled")
+    busy = (WatcherRow.polls == 0) | WatcherRow.lease_owner.is_not(None)
+    assert _wait(lambda: _count(engine) == N and _count(engine, busy) == 0, timeout), "the workers never settled"
 
 
 def _cycle(engine, farm: str, timeout: float, kill=None) -> tuple[Counter, float]:
@@ -69,13 +82,14 @@ def _cycle(engine, farm: str, timeout: float, kill=None) -> tuple[Counter, float
     # done when every watcher has been polled once more (counted, not timed: this machine's wall
     # clock has been seen to jump, and a comparison of last_check with a start time then passed
     # at once with nothing polled)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    assert len(polls) == N
+
+    def polled_again() -> bool:
         with Session(engine) as s:
             now = dict(s.exec(select(WatcherRow.name, WatcherRow.polls)).all())
-        if all(now.get(name, 0) > n for name, n in polls.items()):
-            break
-        time.sleep(0.5)
+        return all(now.get(name, 0) > n for name, n in polls.items())
+
+    _wait(polled_again, timeout)  # a miss is reported by the caller, feed by feed
     return _hits(farm), time.monotonic() - t0
 
 
@@ -87,23 +101,22 @@ def test_workers_share_the_farm_once_per_cycle_and_survive_sigkill(pg_url, farm,
     engine = open_engine(pg_url)
     env = {**os.environ, "MONITOR_LEASE_SECONDS": "6", "MONITOR_ALERT_URLS": ""}
     base = [sys.executable, "-m", "monitor", "--db", pg_url, "--config", str(cfg), "run"]
-    procs = [subprocess.Popen(base + ["--role", "scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+    log = (tmp_path / "scheduler.err").open("w")  # a file, not a pipe nobody reads (a full pipe blocks the writer)
+    procs = [subprocess.Popen(base + ["--role", "scheduler"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)]
     procs += [subprocess.Popen(base + ["--role", "worker", "--concurrency", "8", "--workers", "1"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
     try:
-        deadline = time.monotonic() + 60  # the scheduler writes the watcher rows
-        while time.monotonic() < deadline:
-            with Session(engine) as s:
-                if s.exec(select(func.count()).select_from(WatcherRow)).one() == N:
-                    break
-            time.sleep(0.5)
+        # the scheduler writes the watcher rows
+        assert _wait(lambda: _count(engine) == N, 120), (
+            f"the scheduler wrote {_count(engine)} of {N} watcher rows (exit {procs[0].poll()}): "
+            + (tmp_path / "scheduler.err").read_text()[-3000:])
         for cycle in range(2):
             hits, took = _cycle(engine, farm, timeout=240)
             missed = sorted(set(range(N)) - set(hits))
             if missed:
                 with Session(engine) as s:
                     rows = s.exec(select(WatcherRow).where(WatcherRow.name.in_([f"f{i}" for i in missed]))).all()
-                    detail = [(r.name, r.last_check, r.next_check, r.lease_owner, r.last_status, r.polls) for r in rows]
+                    detail = [(r.name, r.last_check, r.next_check, r.lease_owner, r.last_status, r.polls) for r in rows[:10]]
             assert not missed, f"cycle {cycle} ({took:.1f}s): missed {detail}"
             assert max(hits.values()) == 1, f"cycle {cycle}: fetched twice: {[k for k, v in hits.items() if v > 1][:10]}"
         victim = procs[1]
