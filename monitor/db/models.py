@@ -41,7 +41,7 @@ class EventRow(SQLModel, table=True):
     org_key: str = Field(default="", max_length=512, index=True)
     role: str | None = Field(default=None, max_length=512)
     kind: str = Field(default="left", max_length=32)
-    announced_at: date | None = None
+    announced_at: date | None = Field(default=None, index=True)  # the departure day (stated, else the article's)
     first_seen_at: datetime = Field(default_factory=utcnow, index=True)
     confidence: float = 0.0
     evidence: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -8,11 +8,11 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import bindparam, event as sa_event
+from sqlalchemy import Date, bindparam, event as sa_event, func
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
@@ -88,10 +88,13 @@ def search_event_ids(session: Session, q: str) -> list[int]:
         rows = session.connection().exec_driver_sql(
             "SELECT event_id FROM event_search WHERE event_search MATCH ?", ('"' + q.replace('"', '""') + '"',)).all()
         return [int(r[0]) for r in rows]
-    like = f"%{q}%"
-    ids = set(session.exec(select(EventRow.id).where(or_(EventRow.person.ilike(like), EventRow.org.ilike(like),
-                                                           EventRow.role.ilike(like), EventRow.evidence.ilike(like)))).all())
-    ids |= set(session.exec(select(EventNameRow.event_id).where(EventNameRow.name.ilike(like))).all())
+    like = "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"  # the user's % and _ are letters, not wildcards
+
+    def has(col):
+        return col.ilike(like, escape="\\")
+    ids = set(session.exec(select(EventRow.id).where(or_(has(EventRow.person), has(EventRow.org),
+                                                           has(EventRow.role), has(EventRow.evidence)))).all())
+    ids |= set(session.exec(select(EventNameRow.event_id).where(has(EventNameRow.name))).all())
     return sorted(ids)
 
 
@@ -344,6 +347,7 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     # A role-only departure (R3: "Tesla's head of AI departs") is an event keyed by organisation,
     # role and date; one without an organisation cannot be told apart from others: not stored.
     departures = [d for d in departures if d.person or d.org]
+    day = as_utc(article.published).date() if article.published else None  # when the text names no day
     result = IngestResult(new_article=True, departures=len(departures), new_events=[])
     for d in departures:
         names = [d.person, *d.aliases] if d.person else []
@@ -363,7 +367,7 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
         if ev is None:
             ev = EventRow(
                 person=display_name(names) if names else None, org=org, org_key=okey, role=d.role, kind=d.kind,
-                announced_at=d.date, confidence=d.confidence, evidence=d.evidence,
+                announced_at=d.date or day, confidence=d.confidence, evidence=d.evidence,
             )
             session.add(ev)
             session.flush()
@@ -378,7 +382,10 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
             if not ev.org_key and okey:
                 ev.org, ev.org_key = org, okey
             ev.role = ev.role or d.role
-            ev.announced_at = ev.announced_at or d.date
+            if d.date and not session.exec(select(MentionRow.id).where(MentionRow.event_id == ev.id,
+                                                                      MentionRow.announced_at.is_not(None))).first():
+                ev.announced_at = d.date  # the first day a text states beats an article's own date
+            ev.announced_at = ev.announced_at or day
             if d.person and ev.person and is_latin_full_name(d.person) and not is_latin_full_name(ev.person):
                 ev.person = display_name(names)
             if d.confidence > ev.confidence:
@@ -395,19 +402,34 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
     return result
 
 
+# the day an event is sorted and filtered by: stated (or article) date, else the day first seen
+DEPARTURE_DAY = func.coalesce(EventRow.announced_at, func.date(EventRow.first_seen_at), type_=Date)
+
+
+def _day(when: datetime | date) -> date:
+    return when.date() if isinstance(when, datetime) else when
+
+
+def _at_midnight(when: datetime | date) -> bool:
+    return not isinstance(when, datetime) or when.time() == datetime.min.time()
+
+
 def list_events(engine: Engine, *, since: datetime | None = None, org: str | None = None,
                 person: str | None = None, limit: int | None = None,
                 event_ids: list[int] | None = None, until: datetime | None = None, kind: str | None = None,
                 language: str | None = None, min_confidence: float | None = None, q: str | None = None,
                 offset: int = 0, detail: bool = False) -> list[dict]:
-    """Events, newest first, as plain dicts (the JSON shape of `monitor events`)."""
+    """Events, latest departure first, as plain dicts (the JSON shape of `monitor events`).
+    An event's departure date (`departure_date`) is the day the text states, else its first
+    article's date, else the day it was first seen; `since`/`until` filter on it (`until`
+    exclusive at midnight: until=2026-02-01 keeps a departure of 31 January)."""
     with Session(engine) as session:
         if q:
             found = search_event_ids(session, q)
             event_ids = found if event_ids is None else [i for i in event_ids if i in set(found)]
-        q = select(EventRow).order_by(EventRow.first_seen_at.desc(), EventRow.id.desc())
+        q = select(EventRow).order_by(DEPARTURE_DAY.desc(), EventRow.first_seen_at.desc(), EventRow.id.desc())
         if since is not None:
-            q = q.where(EventRow.first_seen_at >= since)
+            q = q.where(DEPARTURE_DAY >= _day(since))
         if org:
             q = q.where(EventRow.org_key == _org_key_of(session, org))
         if person:
@@ -416,7 +438,7 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
         if event_ids is not None:
             q = q.where(EventRow.id.in_(event_ids))
         if until is not None:
-            q = q.where(EventRow.first_seen_at < until)
+            q = q.where(DEPARTURE_DAY < _day(until) if _at_midnight(until) else DEPARTURE_DAY <= _day(until))
         if kind:
             q = q.where(EventRow.kind == kind)
         if min_confidence:
@@ -444,6 +466,7 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
                 "role": ev.role,
                 "kind": ev.kind,
                 "announced_at": ev.announced_at.isoformat() if ev.announced_at else None,
+                "departure_date": (ev.announced_at or as_utc(ev.first_seen_at).date()).isoformat(),
                 "first_seen_at": as_utc(ev.first_seen_at).isoformat(),
                 "confidence": ev.confidence,
                 "mentions": len(mentions),
@@ -459,7 +482,7 @@ def list_events(engine: Engine, *, since: datetime | None = None, org: str | Non
         return out
 
 
-EVENT_FIELDS = ["id", "person", "aliases", "org", "role", "kind", "announced_at", "first_seen_at", "confidence",
+EVENT_FIELDS = ["id", "person", "aliases", "org", "role", "kind", "departure_date", "announced_at", "first_seen_at", "confidence",
                 "mentions", "sources", "evidence"]
 
 

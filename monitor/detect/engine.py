@@ -8,16 +8,16 @@ surnames to the full name used elsewhere in the article, and a departure said of
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from monitor.detect import affiliation as aff
 from monitor.detect import names as nm
 from monitor.detect import pairs
 from monitor.detect.patterns import Rules, Trigger, load_rules, org_aliases
 from monitor.detect.segment import paragraphs, sentences
+from monitor.parse.dates import date_in_text
 from monitor.parse.lang import detect_language, fold_width, to_simplified
 from monitor.records import Article, Departure
 
@@ -65,10 +65,6 @@ _EN_NOT_ORG = {"the", "a", "an", "his", "her", "its", "their", "chief", "preside
 _KIND_WORDS = {"resignation": "resigned", "retirement": "retired", "ouster": "fired", "dismissal": "fired",
                "firing": "fired", "sacking": "fired", "removal": "fired", "departure": "left", "exit": "left",
                "last day": "left"}
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
-    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
-_EN_DATE = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.I)
-_ZH_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:(\d{1,2})\s*日|(底|末))")
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ class _Sentence:
 class _Ctx:
     lang: str
     rules: Rules
-    ref: datetime  # reference time for dates without a year
+    ref: datetime | None  # the article's date: relative days and dates without a year are read against it
     known: dict[str, str]  # short name -> full name (surnames, last parts of ·-names)
     known_orgs: set[str]
     active: list[Trigger]  # the triggers whose words occur in the article
@@ -146,7 +142,7 @@ def detect(article: Article, lang: str | None = None, trace: list[Traced] | None
             return []  # no departure word anywhere: nothing to read closely
     else:
         return []
-    ctx = _Ctx(family, rules, article.published or datetime.now(timezone.utc), {}, set(org_aliases()), active,
+    ctx = _Ctx(family, rules, article.published, {}, set(org_aliases()), active,
                has_title=bool(article.title), trace=trace, org_trace=org_trace,
                short=len(article.title) + len(article.text) <= SHORT)
     units = _units(article, family)
@@ -775,28 +771,7 @@ def _role(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match | None) -> str | N
 
 
 def _date(ctx: _Ctx, norm: str) -> date | None:
-    ref = ctx.ref
-    if ctx.lang == "zh":
-        d = _ZH_DATE.search(norm)
-        if not d:
-            return None
-        year, month = int(d.group(1)) if d.group(1) else None, int(d.group(2))
-        day = int(d.group(3)) if d.group(3) else None
-    else:
-        d = _EN_DATE.search(norm)
-        if not d:
-            return None
-        year, month, day = (int(d.group(3)) if d.group(3) else None), _MONTHS[d.group(1).lower()], int(d.group(2))
-    if not 1 <= month <= 12:
-        return None
-    if year is None:  # the most recent such date at or before the reference time
-        year = ref.year if (month, day or 1) <= (ref.month, ref.day) else ref.year - 1
-    last = calendar.monthrange(year, month)[1]
-    day = min(day, last) if day else last
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+    return date_in_text(norm, ctx.lang, ctx.ref)
 
 
 def _merge(ctx: _Ctx) -> list[Departure]:
