@@ -153,7 +153,25 @@ def detect(article: Article, lang: str | None = None, trace: list[Traced] | None
     for i, s in enumerate(units):
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
-    return _merge(ctx)
+    found = _merge(ctx)
+    for d in found:
+        d.role = _tidy_role(d.role, d.org, rules)
+    return found
+
+
+def _tidy_role(role: str | None, org: str | None, rules: Rules) -> str | None:
+    """The role as a job title: without the organisation it names ("chief science officer and
+    co-founder of Anthropic" -> "chief science officer and co-founder"), never a degree or an
+    honorific (博士, 老将)."""
+    if not role:
+        return None
+    if org and len(org) > 1:
+        o = re.escape(org)
+        role = re.sub(rf"(?:\s*,)?\s*(?:\b(?:of|at|for|with|in)\s+)?(?:the\s+)?{o}(?:'s|’s)?(?![\w]).*$|^{o}(?:'s|’s)?\s*", "",
+                      role, flags=re.I).strip(" ,")
+    if not role or to_simplified(role) in rules.lexicon.get("not_roles", ()):
+        return None
+    return role
 
 
 # ------------------------------------------------------------------ steps
