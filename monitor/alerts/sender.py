@@ -58,7 +58,7 @@ def notify(url: str, title: str, body: str, fmt: str) -> tuple[bool, str]:
     ap = apprise.Apprise()
     if not ap.add(url):
         return False, f"not a valid Apprise URL: {mask_url(url)}"
-    with apprise.LogCapture(level=logging.WARNING) as logs:
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:  # no time stamp in a stored error
         try:
             ok, extra = bool(ap.notify(title=title, body=body, body_format=apprise.NotifyFormat(_APPRISE_FMT[fmt]))), ""
         except Exception as e:  # a plugin bug must not kill the sender

@@ -1,7 +1,8 @@
 """HTTP fetching for watchers: one shared httpx.AsyncClient, explicit connect/read timeouts and a
 total deadline per fetch (a server sending a byte a second cannot hold a worker), a size cap
 counted on DECODED bytes (bounds gzip bombs), conditional GET (ETag / Last-Modified; 304 means
-nothing to parse), Retry-After on 429/503, and a per-host concurrency limit."""
+nothing to parse), Retry-After on 429/503, a per-host concurrency limit, and one retry on a new
+connection when a kept-alive one turns out closed by the server."""
 from __future__ import annotations
 
 import asyncio
@@ -69,6 +70,19 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 _TTL = re.compile(rb"<ttl>\s*(\d{1,6})\s*</ttl>")
 
 
+# what a server closing an idle kept-alive connection looks like to the client
+_STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+def _why(e: BaseException) -> str:
+    """An exception's text, else its cause's (httpx.ReadError from a closed socket has none)."""
+    while e is not None:
+        if str(e):
+            return str(e)
+        e = e.__cause__ or e.__context__
+    return "the server closed the connection without an answer"
+
+
 def _small(resp: httpx.Response) -> bool:
     n = resp.headers.get("content-length", "")
     return n.isdigit() and int(n) <= 65536
@@ -121,7 +135,14 @@ class Fetcher:
         try:
             async with self._hosts[host]:
                 async with asyncio.timeout(self.deadline):
-                    await self._get(url, headers, result)
+                    try:
+                        await self._get(url, headers, result)
+                    except _STALE as e:
+                        if result.status is not None:
+                            raise  # the answer broke off: not a stale connection
+                        # a kept-alive connection the server had closed: once more, on a new one
+                        async with self._fresh() as client:
+                            await self._get(url, headers, result, client)
         except TimeoutError:
             result.error = f"timed out after {self.deadline:.0f} s (total deadline)"
         except httpx.TimeoutException as e:
@@ -129,7 +150,7 @@ class Fetcher:
         except httpx.TooManyRedirects:
             result.error = "too many redirects"
         except httpx.HTTPError as e:
-            result.error = f"{type(e).__name__}: {e}"[:500]
+            result.error = f"{type(e).__name__}: {_why(e)}"[:500]
         except OSError as e:
             result.error = f"network error: {e}"[:500]
         result.elapsed = time.monotonic() - start
@@ -137,8 +158,14 @@ class Fetcher:
             result.body = None
         return result
 
-    async def _get(self, url: str, headers: dict[str, str], result: FetchResult) -> None:
-        async with self.client.stream("GET", url, headers=headers) as resp:
+    def _fresh(self) -> httpx.AsyncClient:
+        """A one-connection client like the shared one, for a retry that must not reuse a connection."""
+        return httpx.AsyncClient(timeout=self.client.timeout, limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+                                 follow_redirects=True, max_redirects=5, headers=self.client.headers)
+
+    async def _get(self, url: str, headers: dict[str, str], result: FetchResult,
+                   client: httpx.AsyncClient | None = None) -> None:
+        async with (client or self.client).stream("GET", url, headers=headers) as resp:
             result.status = resp.status_code
             result.final_url = str(resp.url)
             result.headers = {k.lower(): v for k, v in resp.headers.items()}

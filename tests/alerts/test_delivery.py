@@ -3,6 +3,7 @@ secrets never reach logs; hostile text is neutralised for Slack."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
@@ -70,6 +71,8 @@ def test_failing_endpoint_retries_with_backoff_then_succeeds(engine, http_endpoi
     assert (first.sent, first.failed) == (0, 1)
     [d] = deliveries(engine)
     assert d.status == "pending" and d.attempts == 1 and d.last_error
+    assert not re.match(r"\d{4}-\d\d-\d\d", d.last_error), d.last_error  # Apprise's message, not its log line
+    assert first.errors and not re.match(r"hook: \d{4}-", first.errors[0]), first.errors
     retry_at = d.next_attempt_at.replace(tzinfo=timezone.utc)
     assert retry_at > datetime.now(timezone.utc) + timedelta(seconds=15)
     assert send_due(engine, channels).sent == 0  # not due yet: nothing sent
