@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import html
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -134,7 +136,9 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
     def events_atom(request: Request, org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "",
                     until: str = "", min_confidence: float = 0.0, q: str = ""):
         rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q), limit=200)
-        return Response(_atom(rows, str(request.url)), media_type="application/atom+xml; charset=utf-8")
+        page_url = lambda event_id: str(request.url_for("event_page", event_id=event_id))  # noqa: E731
+        return Response(_atom(rows, str(request.url.remove_query_params("token")), page_url),
+                        media_type="application/atom+xml; charset=utf-8")
 
     @app.get("/healthz", summary="Liveness: the database answers")
     def healthz():
@@ -149,10 +153,20 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
     return app
 
 
-def _atom(rows: list[dict], self_url: str) -> str:
-    """An Atom 1.0 feed. Entry ids are tag: URIs of the event id: stable across restarts."""
+# What XML 1.0 cannot hold at all, escaped or not (C0 controls but tab/newline/CR, lone surrogates,
+# U+FFFE/U+FFFF): dropped from untrusted text, or a single stray byte would make the whole feed unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _atom(rows: list[dict], self_url: str, page_url) -> str:
+    """An Atom 1.0 feed. Entry ids are tag: URIs of the event id: stable across restarts. Each entry
+    has an alternate link (its first source article on the web, else its event page, `page_url(id)`),
+    and its person, organisation, role, kind, date and evidence as HTML content (RFC 4287 §4.1.1)."""
     def x(v) -> str:
-        return xml_escape(str(v or ""), {'"': "&quot;"})
+        return xml_escape(_NOT_XML.sub("", str(v or "")), {'"': "&quot;"})
+
+    def h(v) -> str:
+        return html.escape(str(v or ""), quote=True)
 
     updated = max((r["first_seen_at"] for r in rows), default=datetime.now(timezone.utc).isoformat())
     out = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
@@ -160,13 +174,19 @@ def _atom(rows: list[dict], self_url: str) -> str:
            f'<link rel="self" href="{x(self_url)}"/>', f"<updated>{x(updated)}</updated>",
            "<author><name>monitor</name></author>"]
     for r in rows:
+        who = r["person"] or unnamed(r.get("role"))
         verb = KIND_WORDS.get(r["kind"], "left")
-        title = f"{r['person']} {verb} {r['org'] or 'an organisation'}"
-        summary = "; ".join(p for p in [r["role"] or "", r["announced_at"] or "", r["evidence"]] if p)
+        title = f"{who} {verb} {r['org'] or 'an organisation'}"
+        web = [s for s in r["sources"] if s.startswith(("http://", "https://"))]
+        fields = [("Person", who), ("Organisation", r["org"] or "unknown"), ("Role", r["role"] or "unknown"),
+                  ("Kind", r["kind"]), ("Date", r["announced_at"] or "not stated")]
+        summary = "; ".join(f"{k}: {v}" for k, v in fields) + f". {r['evidence']}"
+        content = "".join(f"<p>{k}: {h(v)}</p>" for k, v in fields) + f"<blockquote>{h(r['evidence'])}</blockquote>"
         out += ["<entry>", f"<id>tag:monitor.local,2026:event/{r['id']}</id>", f"<title>{x(title)}</title>",
                 f"<updated>{x(r['first_seen_at'])}</updated>", f"<published>{x(r['first_seen_at'])}</published>",
-                f"<summary>{x(summary)}</summary>"]
-        out += [f'<link rel="related" href="{x(s)}"/>' for s in r["sources"] if s.startswith(("http://", "https://"))]
+                f'<link rel="alternate" type="text/html" href="{x(web[0] if web else page_url(r["id"]))}"/>',
+                f"<summary>{x(summary)}</summary>", f'<content type="html">{x(content)}</content>']
+        out += [f'<link rel="related" href="{x(s)}"/>' for s in web[1:]]
         out.append("</entry>")
     out.append("</feed>")
     return "\n".join(out)
