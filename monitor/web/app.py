@@ -26,6 +26,7 @@ from monitor.events.names import unnamed
 from monitor.parse.dates import parse_date
 
 PAGE = 50
+COOKIE = "monitor_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["who"] = lambda e: e["person"] or unnamed(e.get("role"))  # role-only: "The head of AI"
 
@@ -57,10 +58,24 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
 
     @app.middleware("http")
     async def _auth(request: Request, call_next):
-        if token and request.url.path != "/healthz":
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or request.query_params.get("token", "")
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return PlainTextResponse("a token is required (Authorization: Bearer …, or ?token=…)", status_code=401)
+        """With a token, every request but /healthz carries it: `Authorization: Bearer`, the
+        monitor_token cookie, or `?token=`. A page opened with a right ?token= answers with a 303
+        to itself without it and sets the cookie (HttpOnly, SameSite=Strict), so that the links,
+        the filter form and /docs work in a browser and the token stays out of history and logs."""
+        if not token or request.url.path == "/healthz":
+            return await call_next(request)
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        in_url = request.query_params.get("token", "")
+        given = [bearer.strip() if scheme.lower() == "bearer" else "", request.cookies.get(COOKIE, ""), in_url]
+        if not any(g and hmac.compare_digest(g.encode(), token.encode()) for g in given):
+            return PlainTextResponse("a token is required (Authorization: Bearer …, the monitor_token cookie, or ?token=…)",
+                                     status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if in_url and request.method == "GET" and _is_page(request.url.path) \
+                and hmac.compare_digest(in_url.encode(), token.encode()):
+            clean = request.url.remove_query_params("token")
+            res = RedirectResponse(clean.path + (f"?{clean.query}" if clean.query else ""), status_code=303)
+            res.set_cookie(COOKIE, token, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
+            return res
         return await call_next(request)
 
     def _filters(org, person, kind, lang, since, until, min_confidence, q) -> dict:
@@ -156,6 +171,11 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
 # What XML 1.0 cannot hold at all, escaped or not (C0 controls but tab/newline/CR, lone surrogates,
 # U+FFFE/U+FFFF): dropped from untrusted text, or a single stray byte would make the whole feed unreadable.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _is_page(path: str) -> bool:
+    """An HTML page a person opens (where ?token= becomes a cookie), not the API, CSV or feed."""
+    return path in ("/", "/events", "/watchers", "/docs", "/redoc") or path.startswith(("/events/", "/orgs/"))
 
 
 def _atom(rows: list[dict], self_url: str, page_url) -> str:
