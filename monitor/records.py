@@ -4,13 +4,17 @@ daemon's FeedJob / FeedResult (a fetched body sent to analysis, and what came ba
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime
 
-# Caps on untrusted text: a title or body longer than this is cut, never trusted whole.
+# Caps on untrusted text: a title or body longer than this is cut (and the cut logged), never
+# trusted whole. The detector reads a body in windows of MAX_TEXT_CHARS: a long one loses nothing.
 MAX_TITLE_CHARS = 1_000
 MAX_TEXT_CHARS = 200_000
+MAX_BODY_CHARS = 10_000_000
+log = logging.getLogger(__name__)
 
 KINDS = ("resigned", "retired", "fired", "stepped_down", "left", "term_ended")
 
@@ -48,7 +52,10 @@ class Article:
 
     def __post_init__(self) -> None:
         self.title = (self.title or "")[:MAX_TITLE_CHARS]
-        self.text = (self.text or "")[:MAX_TEXT_CHARS]
+        if len(self.text or "") > MAX_BODY_CHARS:
+            log.warning("%s: text of %s characters cut at %s", self.url or self.source or self.title[:80],
+                        f"{len(self.text):,}", f"{MAX_BODY_CHARS:,}")
+        self.text = (self.text or "")[:MAX_BODY_CHARS]
         self.url = (self.url or "").strip()[:2048] or None
         self.external_id = (self.external_id or "").strip()[:2048] or None
 

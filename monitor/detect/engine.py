@@ -16,10 +16,10 @@ from monitor.detect import affiliation as aff
 from monitor.detect import names as nm
 from monitor.detect import pairs
 from monitor.detect.patterns import Rules, Trigger, load_rules, org_aliases
-from monitor.detect.segment import paragraphs, sentences
+from monitor.detect.segment import paragraphs, sentences, windows
 from monitor.parse.dates import date_in_text
 from monitor.parse.lang import detect_language, fold_width, to_simplified
-from monitor.records import Article, Departure
+from monitor.records import MAX_TEXT_CHARS as WINDOW, Article, Departure
 
 THRESHOLD = 0.5
 # Chinese spans (names no finder recognised) are candidates in a title, or in an item this short:
@@ -126,7 +126,29 @@ def detect(article: Article, lang: str | None = None, trace: list[Traced] | None
            org_trace: list[TracedOrg] | None = None) -> list[Departure]:
     """Every departure the article reports (several per article when it lists several people).
     `lang` is the language detect_language found in the article's text, if already known (a
-    declared language is never trusted). `trace` collects every scored pair (for training)."""
+    declared language is never trusted). `trace` collects every scored pair (for training).
+    A text longer than WINDOW is read in overlapping windows (each with the title), nothing cut."""
+    if len(article.text) <= WINDOW:
+        return _detect(article, lang, trace, org_trace)
+    found: dict[str, Departure] = {}
+    for part in windows(article.text, WINDOW):
+        piece = Article(title=article.title, text=part, url=article.url, published=article.published)
+        for d in _detect(piece, lang, trace, org_trace):
+            best = found.setdefault(_person_key(d), d)
+            if best is not d:
+                best.confidence = max(best.confidence, d.confidence)
+                best.org, best.role, best.date = best.org or d.org, best.role or d.role, best.date or d.date
+    return list(found.values())
+
+
+def _person_key(d: Departure) -> str:
+    if d.person is None:
+        return "role:" + to_simplified(f"{d.org or ''}/{d.role or ''}").lower()
+    return re.sub(r"\s+|\(.*?\)", "", to_simplified(d.person)).lower()
+
+
+def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
+            org_trace: list[TracedOrg] | None) -> list[Departure]:
     text = f"{article.title}\n{article.text}"
     lang = lang or detect_language(text)
     family = "zh" if lang.startswith("zh") else "en"
@@ -798,10 +820,7 @@ def _merge(ctx: _Ctx) -> list[Departure]:
     order: list[str] = []
     rank = {id(d): r for d, r in zip(ctx.found, ctx.org_rank)}
     for d in ctx.found:
-        if d.person is None:
-            key = "role:" + to_simplified(f"{d.org or ''}/{d.role or ''}").lower()
-        else:
-            key = re.sub(r"\s+|\(.*?\)", "", to_simplified(d.person)).lower()
+        key = _person_key(d)
         if key not in by_key:
             by_key[key] = d
             order.append(key)

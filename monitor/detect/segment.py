@@ -1,4 +1,5 @@
-"""Split text into paragraphs and sentences (English and Chinese punctuation)."""
+"""Split text into paragraphs and sentences (English and Chinese punctuation), and a long text
+into overlapping windows the detector reads one at a time."""
 from __future__ import annotations
 
 import re
@@ -25,3 +26,21 @@ def sentences(paragraph: str, chinese: bool) -> list[str]:
         else:
             out.append(piece)
     return [s.strip() for s in out if s.strip()]
+
+
+def windows(text: str, size: int, overlap: int = 2_000) -> list[str]:
+    """`text` cut into pieces of at most `size` characters, each ending at a line break (else a
+    sentence end, else anywhere) and starting `overlap` characters before the previous one ended,
+    at a line break: a sentence on a boundary is whole in one piece. Short text is one piece."""
+    out, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        cut = text.rfind("\n", start + size // 2, end - 1) + 1  # just after the line break
+        if cut <= 0:
+            ends = [m.end() for m in re.finditer(rf"[.!?{_ZH_STOPS}]\s*", text[start + size // 2:end])]
+            cut = start + size // 2 + ends[-1] if ends else end
+        out.append(text[start:cut])
+        back = text.find("\n", max(start + 1, cut - overlap), cut)
+        start = back + 1 if back >= 0 else cut
+    out.append(text[start:])
+    return out
