@@ -7,16 +7,19 @@ import html
 import json
 import re
 from datetime import datetime, timezone
+from http import HTTPStatus
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.alerts.format import KIND_WORDS
 from monitor.config import load_config
@@ -77,6 +80,15 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
             res.set_cookie(COOKIE, token, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
             return res
         return await call_next(request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        """A browser (Accept: text/html) gets an error page; an API client the usual {"detail": …}."""
+        if "text/html" not in request.headers.get("accept", ""):
+            return await http_exception_handler(request, exc)
+        title = {404: "Not found", 422: "Not a valid request"}.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
+        return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "detail": exc.detail},
+                                          status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     def _filters(org, person, kind, lang, since, until, min_confidence, q) -> dict:
         def when(v):
