@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import html
 import json
+import math
 import re
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -27,8 +28,10 @@ from monitor.db.models import ArticleRow, DeliveryRow, EventRow, MentionRow, Wat
 from monitor.db.store import events_to_csv, list_events, list_orgs, list_waves
 from monitor.events.names import unnamed
 from monitor.parse.dates import parse_date
+from monitor.records import KINDS
 
 PAGE = 50
+MAX_PAGE = 1_000_000  # far past any store, and (page - 1) * limit still fits the database's integer
 COOKIE = "monitor_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["who"] = lambda e: e["person"] or unnamed(e.get("role"))  # role-only: "The head of AI"
@@ -91,19 +94,26 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
                                           status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     def _filters(org, person, kind, lang, since, until, min_confidence, q) -> dict:
-        def when(v):
+        def when(name, v):
             if not v:
                 return None
-            dt = parse_date(v)
+            try:
+                dt = parse_date(v)
+            except (OverflowError, ValueError):  # a date at the edge of time, moved to UTC, leaves datetime's range
+                dt = None
             if dt is None:
-                raise HTTPException(422, f"not a date: {v!r}")
+                raise HTTPException(422, f"{name}: not a date: {v!r}")
             return dt
+        if kind and kind not in KINDS:
+            raise HTTPException(422, f"kind must be one of {', '.join(KINDS)} (not {kind!r})")
         try:
             conf = float(min_confidence) if str(min_confidence).strip() else None
         except ValueError:
-            raise HTTPException(422, f"min_confidence must be a number: {min_confidence!r}") from None
+            conf = math.nan
+        if conf is not None and not math.isfinite(conf):
+            raise HTTPException(422, f"min_confidence must be a number: {min_confidence!r}")
         return dict(org=org or None, person=person or None, kind=kind or None, language=lang or None,
-                    since=when(since), until=when(until), min_confidence=conf, q=q or None)
+                    since=when("since", since), until=when("until", until), min_confidence=conf, q=q or None)
 
     def _query(org, person, kind, lang, since, until, min_confidence, q, page, limit=PAGE):
         rows = list_events(engine, **_filters(org, person, kind, lang, since, until, min_confidence, q),
@@ -116,12 +126,13 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
 
     @app.get("/events", response_class=HTMLResponse, include_in_schema=False)
     def events_page(request: Request, org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "",
-                    until: str = "", min_confidence: str = "", q: str = "", page: int = Query(1, ge=1)):
+                    until: str = "", min_confidence: str = "", q: str = "", page: int = Query(1, ge=1, le=MAX_PAGE)):
         rows, nxt = _query(org, person, kind, lang, since, until, min_confidence, q, page)
         args = {"org": org, "person": person, "kind": kind, "lang": lang, "since": since, "until": until,
                 "min_confidence": min_confidence, "q": q}
+        waves = [w for w in list_waves(engine) if w["open"]]
         return TEMPLATES.TemplateResponse(request, "events.html", {"events": rows, "page": page, "next_page": nxt, "f": args,
-                                                                   "waves": [w for w in list_waves(engine) if w["open"]]})
+                                                                   "kinds": KINDS, "waves": waves})
 
     @app.get("/events/{event_id}", response_class=HTMLResponse, include_in_schema=False)
     def event_page(request: Request, event_id: int):
@@ -149,7 +160,8 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
 
     @app.get("/api/events", response_model=EventPage, summary="Departure events, newest first")
     def api_events(org: str = "", person: str = "", kind: str = "", lang: str = "", since: str = "", until: str = "",
-                   min_confidence: float = 0.0, q: str = "", page: int = Query(1, ge=1), limit: int = Query(PAGE, ge=1, le=500)):
+                   min_confidence: float = 0.0, q: str = "", page: int = Query(1, ge=1, le=MAX_PAGE),
+                   limit: int = Query(PAGE, ge=1, le=500)):
         rows, nxt = _query(org, person, kind, lang, since, until, min_confidence, q, page, limit)
         return {"events": rows, "page": page, "next_page": nxt}
 
