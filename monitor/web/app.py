@@ -257,9 +257,15 @@ def _metrics(engine: Engine) -> str:
         metric("monitor_outbox_queue_depth", "Deliveries waiting to be sent.", "gauge",
                [({}, count(DeliveryRow, DeliveryRow.status == "pending"))])
     statuses: dict[str, int] = {}
+    last: dict[str, int] = {}
     for w in watchers:
         for k, v in json.loads(w.status_counts or "{}").items():
             statuses[k] = statuses.get(k, 0) + v
+        status = "never" if not w.polls else "error" if w.last_status is None else str(w.last_status)
+        last[status] = last.get(status, 0) + 1
+    metric("monitor_watchers", "Watchers by the HTTP status of their last fetch (error: no response; never: not polled yet).",
+           "gauge", [({"status": k}, v) for k, v in sorted(last.items())])
+    metric("monitor_polls_total", "Polls, all watchers.", "counter", [({}, sum(w.polls for w in watchers))])
     metric("monitor_fetches_total", "Fetches by HTTP status (error: no response).", "counter",
            [({"status": k}, v) for k, v in sorted(statuses.items())])
     lines.append("# HELP monitor_fetch_latency_seconds Time per fetch, all watchers.")
