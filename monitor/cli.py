@@ -379,7 +379,7 @@ def watchers_status(
     Example: monitor watchers status --format json
     """
     from monitor.config import load_config
-    from monitor.daemon import watcher_status
+    from monitor.db.store import watcher_status
 
     try:
         config = load_config(ctx.obj["config"])

@@ -128,6 +128,12 @@ class WatcherConfig(_Strict):
         return v
 
 
+def interval_seconds(spec: str) -> int:
+    """A watcher's interval ("15m", "2h", "30 s", "1d") in seconds."""
+    spec = spec.strip()
+    return int(spec[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[spec[-1]]
+
+
 class Config(_Strict):
     channels: list[ChannelConfig] = []
     watchers: list[WatcherConfig] = []

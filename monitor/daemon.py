@@ -16,17 +16,18 @@ import logging
 import random
 import re
 import signal
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from monitor.alerts.routing import route
 from monitor.alerts.sender import send_due
-from monitor.config import Config, WatcherConfig, active_channels, load_config
+from monitor.config import Config, WatcherConfig, active_channels, interval_seconds, load_config
 from monitor.db.models import WatcherRow, as_utc
 from monitor.db.store import load_watcher_states, new_entry_keys, save_watcher_state, save_watcher_states, watcher_values
 from monitor.pipeline import Summary, store_analysed
@@ -37,11 +38,6 @@ from monitor.workers import InlinePool, PollJob, pool as analysis_pool
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(days=1)
 MAX_FLOOR = timedelta(hours=6)  # a server's caching hints never stretch a poll beyond this
-
-
-def interval_seconds(spec: str) -> int:
-    n, unit = int(spec.strip()[:-1]), spec.strip()[-1]
-    return n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
 def entry_key(article: Article) -> str:
@@ -75,6 +71,50 @@ class PollOutcome:
     new_entries: int = 0
     new_events: int = 0
     error: str | None = None
+
+
+class Tally:
+    """What a running daemon did since its last summary line (logged every `every` seconds, the
+    same on SQLite and PostgreSQL): polls by outcome, new entries and events, alert deliveries."""
+
+    def __init__(self, every: float = 300.0):
+        self.every = every
+        self._reset(time.monotonic())
+
+    def _reset(self, now: float) -> None:
+        self.since, self.polls, self.entries, self.events = now, Counter(), 0, 0
+        self.sent = self.failed = self.dead = 0
+
+    def poll(self, o: PollOutcome) -> None:
+        self.polls[o.status] += 1
+        self.entries += o.new_entries
+        self.events += o.new_events
+
+    def deliveries(self, r) -> None:  # an alerts.sender.SendResult
+        self.sent, self.failed, self.dead = self.sent + r.sent, self.failed + r.failed, self.dead + r.dead
+
+    def due(self) -> bool:
+        return time.monotonic() - self.since >= self.every
+
+    def report(self) -> None:
+        """Log the summary line and start counting again."""
+        now = time.monotonic()
+        p = self.polls
+        log.info("last %ds: polled %d (new content %d, unchanged %d, failed %d); %d new entries, %d new events; "
+                 "alerts sent %d, failed %d (will retry), dead %d", now - self.since, sum(p.values()) - p["skipped"],
+                 p["new"], p["unchanged"] + p["not-modified"], p["failed"], self.entries, self.events,
+                 self.sent, self.failed, self.dead)
+        self._reset(now)
+
+
+def _log_new_events(engine: Engine, ids: list[int], watcher: str) -> None:
+    """One line per new event, as its alert's title says it."""
+    from monitor.alerts.templates import render_event
+    from monitor.db.store import list_events
+
+    for ev in list_events(engine, event_ids=ids):
+        log.info("new event #%d: %s (%s, from %s)", ev["id"], render_event(ev, "text")[0],
+                 ev["departure_date"], watcher)
 
 
 def _for_url(row: WatcherRow | None, w: WatcherConfig) -> WatcherRow:
@@ -170,6 +210,8 @@ def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: 
             summary = Summary()
             store_analysed(engine, [ad for _, ad in new], summary, routes, [(state.name, k) for k, _ in new])
             outcome.new_entries, outcome.new_events = len(new), summary.new_events
+            if summary.new_event_ids and log.isEnabledFor(logging.INFO):
+                _log_new_events(engine, summary.new_event_ids, state.name)
     state.items_seen += outcome.new_entries
     if save:
         save_watcher_state(engine, state)
@@ -267,7 +309,7 @@ class Daemon:
     """One long-running process: APScheduler jobs per watcher, alert delivery, config reload."""
 
     def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0,
-                 workers: int = 0):
+                 workers: int = 0, summary_every: float = 300.0):
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.engine = engine
@@ -283,6 +325,7 @@ class Daemon:
         self.fetcher: Fetcher | None = None
         self.stopping = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
+        self.tally = Tally(summary_every)
 
     def _mtime(self) -> float | None:
         try:
@@ -324,7 +367,8 @@ class Daemon:
         task = asyncio.current_task()
         self._inflight.add(task)
         try:
-            await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis, writer=self.writer)
+            self.tally.poll(await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis,
+                                       writer=self.writer))
         except Exception:  # a bug in one poll must not stop the daemon
             log.exception("watcher %s: poll failed", name)
         finally:
@@ -332,7 +376,7 @@ class Daemon:
 
     async def _deliver_job(self) -> None:
         try:
-            await asyncio.to_thread(send_due, self.engine, active_channels(self.config))
+            self.tally.deliveries(await asyncio.to_thread(send_due, self.engine, active_channels(self.config)))
         except Exception:
             log.exception("alert delivery failed; will retry")
 
@@ -354,49 +398,21 @@ class Daemon:
             self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
                                    next_run_time=datetime.now(timezone.utc))
             self.scheduler.add_job(self._reload_job, "interval", seconds=self.reload_every, id="reload")
+            self.scheduler.add_job(self.tally.report, "interval", seconds=self.tally.every, id="summary")
             self.scheduler.start()
             await self.stopping.wait()
             log.info("stopping: letting %d poll(s) in flight finish", len(self._inflight))
             self.scheduler.shutdown(wait=False)
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=grace)
-            await asyncio.to_thread(send_due, self.engine, active_channels(self.config))
-
-
-def watcher_status(engine: Engine, config: Config) -> list[dict]:
-    """Health of every configured watcher (and of stored ones no longer configured)."""
-    with Session(engine) as s:
-        rows = {r.name: r for r in s.exec(select(WatcherRow)).all()}
-    out = []
-    for w in config.watchers:
-        r = rows.pop(w.name, None)
-        out.append(_status_row(w.name, w.url, r, configured=True))
-    for name, r in rows.items():
-        out.append(_status_row(name, r.url, r, configured=False))
-    return out
-
-
-def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) -> dict:
-    def iso(dt):
-        return as_utc(dt).isoformat(timespec="seconds") if dt else None
-
-    return {
-        "name": name, "url": url, "configured": configured,
-        "last_check": iso(r.last_check) if r else None,
-        "last_success": iso(r.last_success) if r else None,
-        "last_status": r.last_status if r else None,
-        "last_error": r.last_error if r else None,
-        "consecutive_failures": r.consecutive_failures if r else 0,
-        "next_check": iso(r.next_check) if r else None,
-        "items_seen": r.items_seen if r else 0,
-        "polls": r.polls if r else 0,
-    }
+            self.tally.deliveries(await asyncio.to_thread(send_due, self.engine, active_channels(self.config)))
+            self.tally.report()
 
 
 # ------------------------------------------------------------------ several processes
 async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = 20,
                     lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None,
-                    workers: int = 0) -> None:
+                    workers: int = 0, summary_every: float = 300.0) -> None:
     """`monitor run --role`: any number of workers claim due watchers and deliveries with leases;
     one scheduler at a time (advisory lock, taken over when it dies) keeps the watcher rows in step
     with watchers.yaml and sends digests. `all` is both in one process."""
@@ -424,11 +440,12 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
 
     election = Election(engine, owner)
     inflight: set[asyncio.Task] = set()
+    tally = Tally(summary_every)
 
     async def poll_claimed(fetcher: Fetcher, analysis, c) -> None:
         w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
         try:
-            await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis)
+            tally.poll(await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis))
         except Exception:
             log.exception("watcher %s: poll failed", c.name)
         finally:
@@ -444,7 +461,7 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                 last_sched = t
                 if await asyncio.to_thread(election.try_lead):
                     await asyncio.to_thread(sync_watchers, engine, config())
-                    await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner)  # digests too
+                    tally.deliveries(await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner))  # digests too
             busy = False
             if role in ("all", "worker"):
                 free = concurrency - len(inflight)
@@ -459,7 +476,10 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                     busy = True
                 if t - last_send >= 2:
                     last_send = t
-                    await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner, digests=False)
+                    tally.deliveries(await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner,
+                                                             digests=False))
+            if tally.due():
+                tally.report()
             if busy and inflight:  # wait for a free slot (or the stop signal), not a fixed nap
                 stopper = asyncio.ensure_future(stop.wait())
                 await asyncio.wait([*inflight, stopper], timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
@@ -471,4 +491,5 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                 pass
         if inflight:
             await asyncio.wait(inflight, timeout=20)
+    tally.report()
     election.close()

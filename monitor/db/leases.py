@@ -16,7 +16,7 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
-from monitor.config import Config
+from monitor.config import Config, interval_seconds
 from monitor.db.models import CoordinationRow, WatcherRow
 
 SCHEDULER_LOCK = 7_407_001  # the advisory lock key of the scheduler role
@@ -29,7 +29,6 @@ def now() -> datetime:
 def sync_watchers(engine: Engine, config: Config) -> None:
     """Make the watcher rows match watchers.yaml: new ones due within 30 s (spread, no herd),
     changed ones updated, removed ones marked unconfigured (their history is kept)."""
-    from monitor.daemon import interval_seconds
 
     t = now()
     with Session(engine) as s:

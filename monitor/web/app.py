@@ -152,7 +152,7 @@ def create_app(engine: Engine, config_path: str | None = None, token: str | None
 
     @app.get("/watchers", response_class=HTMLResponse, include_in_schema=False)
     def watchers_page(request: Request):
-        from monitor.daemon import watcher_status
+        from monitor.db.store import watcher_status
 
         config = load_config(config_path) if config_path else None
         rows = watcher_status(engine, config) if config else []
