@@ -21,6 +21,7 @@ class Summary:
     duplicates: int = 0
     departures: int = 0
     new_events: int = 0
+    new_event_ids: list[int] = field(default_factory=list)
     merged_mentions: int = 0
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -52,6 +53,7 @@ def store_analysed(engine: Engine, items: Analysed, summary: Summary,
         summary.articles += 1
         summary.departures += res.departures
         summary.new_events += len(res.new_events or [])
+        summary.new_event_ids += res.new_events or []
         summary.merged_mentions += res.merged_mentions
 
 

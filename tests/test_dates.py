@@ -82,3 +82,10 @@ def test_search_treats_percent_and_underscore_as_letters(engine):
     assert list_events(engine, q="%") and [r["person"] for r in list_events(engine, q="%")] == ["Bill Roe"]
     assert list_events(engine, q="_") == []
     assert [r["person"] for r in list_events(engine, q="Jane")] == ["Jane Roe"]
+
+
+def test_a_date_that_leaves_the_calendar_in_utc_is_no_date():
+    from monitor.parse.dates import parse_date
+
+    assert parse_date("0001-01-01T00:00:00+01:00") is None  # it raised OverflowError
+    assert parse_date("2026-11-30T09:00:00+08:00") == datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)

@@ -50,7 +50,10 @@ def parse_date(raw: str | None, tz: str | None = None) -> datetime | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(tz) if tz else timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00: before year 1 in UTC
+        return None
 
 
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {

@@ -137,7 +137,7 @@ class Fetcher:
                 async with asyncio.timeout(self.deadline):
                     try:
                         await self._get(url, headers, result)
-                    except _STALE as e:
+                    except _STALE:
                         if result.status is not None:
                             raise  # the answer broke off: not a stale connection
                         # a kept-alive connection the server had closed: once more, on a new one
