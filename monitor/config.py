@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.alerts.secrets import register
+from monitor.records import KINDS
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "watchers.yaml"
@@ -27,7 +28,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-KINDS = ("resigned", "retired", "fired", "stepped_down", "left", "term_ended")
 DIGESTS = {"hourly": "0 * * * *", "daily": "0 8 * * *"}
 
 
@@ -35,7 +35,7 @@ class ChannelFilter(_Strict):
     """Which events a channel wants; an empty list means any."""
     orgs: list[str] = []  # any spelling: 特斯拉 = Tesla
     persons: list[str] = []
-    kinds: list[Literal["resigned", "retired", "fired", "stepped_down", "left", "term_ended"]] = []
+    kinds: list[Literal[KINDS]] = []  # Literal of a tuple: each of its values
     languages: list[str] = []  # en, zh-Hans, zh-Hant
     min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
