@@ -134,9 +134,28 @@ def interval_seconds(spec: str) -> int:
     return int(spec[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[spec[-1]]
 
 
+class HostConfig(_Strict):
+    """How hard one publisher's server may be polled (the default: 2 requests at once, no pause)."""
+    concurrency: int = Field(default=2, ge=1, le=256)  # requests at once to this host
+    min_interval: float = Field(default=0.0, ge=0.0, le=3600.0)  # seconds between two requests' starts
+
+
 class Config(_Strict):
     channels: list[ChannelConfig] = []
     watchers: list[WatcherConfig] = []
+    hosts: dict[str, HostConfig] = {}  # host name (with :port when not the default) -> its limits
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, v: dict[str, HostConfig]) -> dict[str, HostConfig]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?", name):
+                raise ValueError(f"{name!r} is not a host name (e.g. rsshub.example.org or 127.0.0.1:8080, no scheme or path)")
+        return {k.lower(): h for k, h in v.items()}
+
+    def host_limits(self) -> dict[str, dict]:
+        """The hosts' limits as monitor.sources.http.Fetcher takes them."""
+        return {k: h.model_dump() for k, h in self.hosts.items()}
 
     @field_validator("watchers")
     @classmethod

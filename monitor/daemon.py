@@ -283,7 +283,7 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
     _few_threads()
     gate = asyncio.Semaphore(concurrency)
     own = fetcher is None
-    fetcher = fetcher or Fetcher(max_connections=concurrency)
+    fetcher = fetcher or Fetcher(max_connections=concurrency, hosts=config.host_limits())
     states = await asyncio.to_thread(load_watcher_states, engine)
     try:
         async with analysis_pool(workers, fetcher) as analysis, StateWriter(engine) as writer:
@@ -344,6 +344,8 @@ class Daemon:
             log.error("watchers.yaml not reloaded, keeping the previous watchers: %s", e)
             self.mtime = self._mtime()
             return
+        if self.fetcher is not None and config.host_limits() != self.fetcher.hosts:
+            log.warning("watchers.yaml: the hosts: limits changed; they apply from the next start")
         self.config, self.mtime = config, self._mtime()
         self.channels = active_channels(config)
         wanted = {f"watch:{w.name}": w for w in config.watchers}
@@ -391,10 +393,10 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.load)
-        async with Fetcher() as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
+        self.load()  # first: the fetcher takes the hosts' limits from it
+        async with Fetcher(hosts=self.config.host_limits()) as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
                 StateWriter(self.engine) as writer:
             self.fetcher, self.analysis, self.writer = fetcher, analysis, writer
-            self.load()
             self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
                                    next_run_time=datetime.now(timezone.utc))
             self.scheduler.add_job(self._reload_job, "interval", seconds=self.reload_every, id="reload")
@@ -452,7 +454,7 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
             await asyncio.to_thread(release_watcher, engine, c.name, owner)
 
     polls = role in ("all", "worker")
-    async with Fetcher(max_connections=concurrency) as fetcher, \
+    async with Fetcher(max_connections=concurrency, hosts=config().host_limits()) as fetcher, \
             analysis_pool(workers if polls else 0, fetcher) as analysis:
         last_send = last_sched = 0.0
         while not stop.is_set():

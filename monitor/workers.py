@@ -159,6 +159,11 @@ def _share(settings: dict, n: int) -> dict:
     share = dict(settings)
     share["per_host"] = max(1, settings["per_host"] // n)
     share["max_connections"] = max(1, settings["max_connections"] // n)
+    share["hosts"] = {}
+    for host, lim in (settings.get("hosts") or {}).items():  # a host's own limit, shared the same way
+        c = int(lim.get("concurrency", settings["per_host"]))
+        share["hosts"][host] = {"concurrency": max(1, c // n),  # each of the min(n, c) workers that fetch
+                                "min_interval": float(lim.get("min_interval", 0.0)) * min(n, c)}  # from it
     return share
 
 
@@ -174,7 +179,7 @@ class AnalysisPool:
             from monitor.sources.http import Fetcher  # its defaults
 
             fetch = Fetcher.defaults()
-        self.per_host = fetch["per_host"]
+        self.per_host, self.hosts = fetch["per_host"], fetch.get("hosts") or {}
         self.fetch = _share(fetch, size)
         self._workers: list[_Worker] = []
 
@@ -189,10 +194,13 @@ class AnalysisPool:
     def _for_host(self, url: str) -> list[_Worker]:
         """The workers that may fetch from `url`'s host: all of them when each has a share of
         the per-host limit, else `per_host` of them (picked by the host), one request each."""
-        if self.per_host >= len(self._workers):
+        host = urlsplit(url).netloc.lower()
+        lim = self.hosts.get(host) or self.hosts.get(host.rsplit(":", 1)[0])
+        at_once = int(lim.get("concurrency", self.per_host)) if lim else self.per_host
+        if at_once >= len(self._workers):
             return self._workers
-        start = zlib.crc32(urlsplit(url).netloc.lower().encode())
-        return [self._workers[(start + i) % len(self._workers)] for i in range(self.per_host)]
+        start = zlib.crc32(host.encode())
+        return [self._workers[(start + i) % len(self._workers)] for i in range(at_once)]
 
     async def _call(self, job, timeout: float):
         worker = min(self._for_host(job.url) if isinstance(job, PollJob) else self._workers,

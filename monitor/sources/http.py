@@ -1,8 +1,9 @@
 """HTTP fetching for watchers: one shared httpx.AsyncClient, explicit connect/read timeouts and a
 total deadline per fetch (a server sending a byte a second cannot hold a worker), a size cap
 counted on DECODED bytes (bounds gzip bombs), conditional GET (ETag / Last-Modified; 304 means
-nothing to parse), Retry-After on 429/503, a per-host concurrency limit, and one retry on a new
-connection when a kept-alive one turns out closed by the server."""
+nothing to parse), Retry-After on 429/503, per-host limits (requests at once, and optionally a
+pause between starts: watchers.yaml `hosts:`), and one retry on a new connection when a kept-alive
+one turns out closed by the server."""
 from __future__ import annotations
 
 import asyncio
@@ -93,14 +94,20 @@ class Fetcher:
 
     def __init__(self, *, max_bytes: int = MAX_BYTES, deadline: float = TOTAL_DEADLINE,
                  connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 per_host: int = PER_HOST, max_connections: int = MAX_CONNECTIONS):
+                 per_host: int = PER_HOST, max_connections: int = MAX_CONNECTIONS,
+                 hosts: dict[str, dict] | None = None):
+        """`hosts`: limits of particular hosts (watchers.yaml `hosts:`), each {"concurrency": n,
+        "min_interval": seconds between two requests' starts}; any other host gets `per_host`."""
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.per_host = per_host
+        self.hosts = {k.lower(): dict(v) for k, v in (hosts or {}).items()}
         # what it takes to make the same fetcher elsewhere (the daemon's worker processes)
         self.settings = dict(max_bytes=max_bytes, deadline=deadline, connect_timeout=connect_timeout,
-                             read_timeout=read_timeout, per_host=per_host, max_connections=max_connections)
-        self._hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.per_host))
+                             read_timeout=read_timeout, per_host=per_host, max_connections=max_connections,
+                             hosts=self.hosts)
+        self._gates: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = defaultdict(float)  # per host with a min_interval (monotonic)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=deadline),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -114,7 +121,20 @@ class Fetcher:
     def defaults() -> dict:
         """The settings of a Fetcher made with no arguments."""
         return dict(max_bytes=MAX_BYTES, deadline=TOTAL_DEADLINE, connect_timeout=CONNECT_TIMEOUT,
-                    read_timeout=READ_TIMEOUT, per_host=PER_HOST, max_connections=MAX_CONNECTIONS)
+                    read_timeout=READ_TIMEOUT, per_host=PER_HOST, max_connections=MAX_CONNECTIONS, hosts={})
+
+    def limit(self, host: str) -> tuple[int, float]:
+        """(requests at once, seconds between starts) for `host` (netloc, lower case)."""
+        h = self.hosts.get(host) or self.hosts.get(host.rsplit(":", 1)[0]) if self.hosts else None
+        return (int(h.get("concurrency", self.per_host)), float(h.get("min_interval", 0.0))) if h else (self.per_host, 0.0)
+
+    async def _pace(self, host: str, interval: float) -> None:
+        """Wait for this host's next start slot: starts at least `interval` seconds apart."""
+        loop = asyncio.get_running_loop()
+        start = max(loop.time(), self._next_start[host])
+        self._next_start[host] = start + interval
+        if start > loop.time():
+            await asyncio.sleep(start - loop.time())
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -132,8 +152,12 @@ class Fetcher:
         host = urlsplit(url).netloc.lower()
         start = time.monotonic()
         result = FetchResult(url=url)
+        at_once, interval = self.limit(host)
+        gate = self._gates.get(host) or self._gates.setdefault(host, asyncio.Semaphore(at_once))
         try:
-            async with self._hosts[host]:
+            async with gate:
+                if interval:
+                    await self._pace(host, interval)
                 async with asyncio.timeout(self.deadline):
                     try:
                         await self._get(url, headers, result)

@@ -1,0 +1,124 @@
+"""Per-host limits users set (watchers.yaml `hosts:`): hundreds of feeds from one RSSHub instance
+or feed proxy are polled with the concurrency the user allows that host, others keep the polite
+default (2 at once), and `min_interval` spaces a host's requests. Checked on a loopback server that
+records how many requests it had at once, through the Fetcher and through `monitor run --once`."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from monitor.config import ConfigError, load_config
+from monitor.sources.http import Fetcher
+from monitor.workers import AnalysisPool, _share
+from tests.conftest import ROOT
+
+FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
+
+
+class Busy:
+    """A loopback feed server that answers after `delay` s and records the most requests it had
+    in hand at once, and when each started."""
+
+    def __init__(self, delay: float = 0.3):
+        self.now = self.most = 0
+        self.starts: list[float] = []
+        lock, busy = threading.Lock(), self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                with lock:
+                    busy.now += 1
+                    busy.most = max(busy.most, busy.now)
+                    busy.starts.append(time.monotonic())
+                time.sleep(delay)
+                with lock:
+                    busy.now -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(FEED)))
+                self.end_headers()
+                self.wfile.write(FEED)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def busy():
+    b = Busy()
+    yield b
+    b.close()
+
+
+def _fetch_all(busy: Busy, n: int, **kw) -> None:
+    async def go():
+        async with Fetcher(**kw) as f:
+            res = await asyncio.gather(*(f.fetch(f"http://{busy.host}/feed/{i}") for i in range(n)))
+        assert all(r.status == 200 for r in res), [r.error for r in res]
+    asyncio.run(go())
+
+
+def test_the_default_is_two_at_once_per_host(busy):
+    _fetch_all(busy, 12)
+    assert busy.most == 2
+
+
+def test_a_host_with_its_own_concurrency(busy):
+    _fetch_all(busy, 16, hosts={busy.host: {"concurrency": 8}})
+    assert busy.most == 8
+
+
+def test_min_interval_spaces_the_starts(busy):
+    _fetch_all(busy, 5, hosts={busy.host: {"concurrency": 4, "min_interval": 0.25}})
+    gaps = [b - a for a, b in zip(busy.starts, busy.starts[1:])]
+    assert len(gaps) == 4 and min(gaps) >= 0.2, gaps
+
+
+def test_workers_share_a_hosts_limit():
+    settings = Fetcher(per_host=2, hosts={"feeds.example.org": {"concurrency": 8, "min_interval": 0.5}}).settings
+    share = _share(settings, 2)
+    assert share["hosts"]["feeds.example.org"] == {"concurrency": 4, "min_interval": 1.0}  # 2 x 4 at once, 2/s in all
+    pool = AnalysisPool(2, fetch=settings)
+    pool._workers = [object(), object()]
+    assert len(pool._for_host("https://feeds.example.org/a")) == 2  # both serve it
+    assert len(pool._for_host("https://other.example.org/a")) == 2  # the default 2: one each
+
+
+def test_hosts_are_validated_with_the_line(tmp_path):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text("hosts:\n  rsshub.example.org: {concurrency: 8}\n  https://bad.example/x: {concurrency: 2}\n")
+    with pytest.raises(ConfigError, match=r"yaml:2: hosts:.*not a host name"):
+        load_config(cfg)
+    cfg.write_text("hosts:\n  RSSHub.example.org: {concurrency: 0}\n")
+    with pytest.raises(ConfigError, match="concurrency"):
+        load_config(cfg)
+    cfg.write_text("hosts:\n  RSSHub.example.org: {concurrency: 8, min_interval: 0.5}\n")
+    assert load_config(cfg).host_limits() == {"rsshub.example.org": {"concurrency": 8, "min_interval": 0.5}}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_run_once_polls_one_host_with_the_limit_set_for_it(busy, tmp_path, workers):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text(f"hosts:\n  '{busy.host}': {{concurrency: 6}}\nwatchers:\n"
+                   + "".join(f"  - name: f{i}\n    url: http://{busy.host}/feed/{i}\n" for i in range(18)))
+    out = subprocess.run([sys.executable, "-m", "monitor", "--db", f"sqlite:///{tmp_path / 'm.db'}", "--config", str(cfg),
+                          "run", "--once", "--workers", workers], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "MONITOR_ALERT_URLS": ""})
+    assert out.returncode == 0, out.stderr
+    assert busy.most == 6, busy.most
