@@ -326,6 +326,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
         self.tally = Tally(summary_every)
+        self.wake = asyncio.Event()  # set when a poll wrote new events: their alerts go out at once
 
     def _mtime(self) -> float | None:
         try:
@@ -369,18 +370,26 @@ class Daemon:
         task = asyncio.current_task()
         self._inflight.add(task)
         try:
-            self.tally.poll(await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis,
-                                       writer=self.writer))
+            outcome = await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis, writer=self.writer)
+            self.tally.poll(outcome)
+            if outcome.new_events:
+                self.wake.set()
         except Exception:  # a bug in one poll must not stop the daemon
             log.exception("watcher %s: poll failed", name)
         finally:
             self._inflight.discard(task)
 
-    async def _deliver_job(self) -> None:
-        try:
-            self.tally.deliveries(await asyncio.to_thread(send_due, self.engine, active_channels(self.config)))
-        except Exception:
-            log.exception("alert delivery failed; will retry")
+    async def _sender(self) -> None:
+        """Deliver what is due as soon as a poll wrote new events, and every `deliver_every`
+        seconds anyway (retries, digests)."""
+        while not self.stopping.is_set():  # first what was left due before a restart
+            self.wake.clear()
+            try:
+                self.tally.deliveries(await asyncio.to_thread(send_due, self.engine, active_channels(self.config)))
+            except Exception:
+                log.exception("alert delivery failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.deliver_every)
 
     async def _reload_job(self) -> None:
         if self._mtime() != self.mtime:
@@ -397,8 +406,7 @@ class Daemon:
         async with Fetcher(hosts=self.config.host_limits()) as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
                 StateWriter(self.engine) as writer:
             self.fetcher, self.analysis, self.writer = fetcher, analysis, writer
-            self.scheduler.add_job(self._deliver_job, "interval", seconds=self.deliver_every, id="deliver",
-                                   next_run_time=datetime.now(timezone.utc))
+            sender = asyncio.create_task(self._sender())
             self.scheduler.add_job(self._reload_job, "interval", seconds=self.reload_every, id="reload")
             self.scheduler.add_job(self.tally.report, "interval", seconds=self.tally.every, id="summary")
             self.scheduler.start()
@@ -407,6 +415,8 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=grace)
+            self.wake.set()  # the sender ends its round; the last one is below
+            await sender
             self.tally.deliveries(await asyncio.to_thread(send_due, self.engine, active_channels(self.config)))
             self.tally.report()
 
@@ -443,11 +453,15 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
     election = Election(engine, owner)
     inflight: set[asyncio.Task] = set()
     tally = Tally(summary_every)
+    wake = asyncio.Event()
 
     async def poll_claimed(fetcher: Fetcher, analysis, c) -> None:
         w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
         try:
-            tally.poll(await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis))
+            outcome = await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis)
+            tally.poll(outcome)
+            if outcome.new_events:
+                wake.set()  # alerts go out on the next turn of the loop, not after the 2 s pause
         except Exception:
             log.exception("watcher %s: poll failed", c.name)
         finally:
@@ -476,8 +490,9 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
                         task.add_done_callback(inflight.discard)
                 else:
                     busy = True
-                if t - last_send >= 2:
+                if t - last_send >= 2 or wake.is_set():
                     last_send = t
+                    wake.clear()
                     tally.deliveries(await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner,
                                                              digests=False))
             if tally.due():

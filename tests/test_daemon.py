@@ -451,3 +451,30 @@ def test_workers_split_the_fetchers_limits_so_a_host_sees_no_more_at_once():
     assert all(len(set(map(id, ws))) == 2 for ws in chosen.values())  # 2 workers x 1 request = per_host
     assert pool._for_host("https://h3.test/other") == chosen["https://h3.test/feed"]  # by host, not URL
     assert len({id(w) for ws in chosen.values() for w in ws}) == 4  # hosts spread over all workers
+
+
+def test_an_alert_goes_out_when_its_event_is_written_not_at_the_next_delivery_round(tmp_path, farm, db_url, http_endpoint):
+    """The sender wakes when a poll writes new events: with the periodic round an hour away, the
+    alert still reaches the webhook while the daemon runs (not only at its shutdown)."""
+    from monitor.db.store import open_engine
+
+    host, rec = http_endpoint
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text(f"channels:\n  - name: hook\n    urls: ['json://{host}/hook']\n"
+                   f"watchers:\n  - name: w\n    url: {farm.base}/feed\n    interval: 4s\n")
+    farm.items = [DEPARTURE]
+    d = daemon.Daemon(open_engine(db_url), str(cfg), deliver_every=3600)
+
+    async def go() -> bool:
+        runner = asyncio.create_task(d.run())
+        for _ in range(600):  # 60 s at most
+            if rec.requests:
+                break
+            await asyncio.sleep(0.1)
+        arrived = bool(rec.requests)
+        d.stopping.set()
+        await runner
+        return arrived
+
+    assert asyncio.run(go()), "the alert waited for the delivery round"
+    assert [b["title"] for b in json_bodies(rec)] == ["Departure: Mark Barnett left Invesco"]
