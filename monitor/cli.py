@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -414,13 +415,24 @@ def watchers_import(
     path = Path(ctx.obj["config"])
     try:
         existing = load_config(path)
-        new = read_opml(opml.read_bytes(), interval=interval)
-    except (ConfigError, OSError) as e:
-        err.print(f"[red]error:[/] {e}")
+        feeds = read_opml(opml.read_bytes(), interval=interval)
+    except ConfigError as e:
+        err.print("[red]error:[/] " + escape(str(e).replace("\n", "; ")), highlight=False)
         raise typer.Exit(2) from None
-    added = append_watchers(path, new, existing)
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot read {opml}: {e.strerror or e}", highlight=False)
+        raise typer.Exit(2) from None
+    added = append_watchers(path, feeds.watchers, existing)
     load_config(path, required=True)  # what we wrote must read back
-    print(f"{len(added)} watchers added to {path} ({len(new) - len(added)} already watched)")
+    watched = {w.url: w.name for w in existing.watchers}
+    skipped = [(w.url if feeds.titles[w.url] == w.url else f"{feeds.titles[w.url]} ({w.url})",
+                f"already watched as {watched[w.url]}") for w in feeds.watchers if w.url in watched]
+    print(f"{len(added)} watchers added to {path} ({len(skipped)} already watched)")
+    skipped = [(s.name, s.reason) for s in feeds.skipped] + skipped
+    if skipped:
+        print(f"skipped: {len(skipped)}")
+        for name, reason in skipped:
+            print(f"  {name}: {reason}")
 
 
 @app.command()

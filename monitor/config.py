@@ -7,13 +7,13 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.alerts.secrets import register
-from monitor.records import KINDS
+from monitor.records import KINDS, Skipped
 
 log = logging.getLogger(__name__)
 DEFAULT_CONFIG = "watchers.yaml"
@@ -254,26 +254,52 @@ def active_channels(config: Config) -> list[ChannelConfig]:
     return chans
 
 
-def read_opml(data: bytes, *, interval: str = "30m") -> list[WatcherConfig]:
-    """The feeds of an OPML subscription list (nested outlines included) as watchers."""
+class OpmlFeeds(NamedTuple):
+    watchers: list[WatcherConfig]
+    skipped: list[Skipped]  # name: the outline's title (and URL); reason: why it is not a watcher
+    titles: dict[str, str]  # a watcher's URL -> the title its outline gave it
+
+
+def read_opml(data: bytes, *, interval: str = "30m") -> OpmlFeeds:
+    """The feeds of an OPML subscription list (nested outlines included) as watchers, and every
+    outline that is not one, with the reason (a folder, an outline with children, is neither)."""
     import defusedxml.ElementTree as ET
     from defusedxml import DefusedXmlException
 
+    try:
+        WatcherConfig._interval(interval)
+    except ValueError as e:
+        raise ConfigError(f"interval {interval!r}: {e}") from None
     try:
         root = ET.fromstring(data)
     except (ET.ParseError, DefusedXmlException) as e:
         raise ConfigError(f"not a readable OPML file ({type(e).__name__}: {e})") from None
     out: list[WatcherConfig] = []
-    seen: set[str] = set()
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}  # url -> title of the outline that had it first
     for node in root.iter("outline"):
         url = (node.get("xmlUrl") or "").strip()
-        if not url or url in seen or not re.match(r"^https?://", url):
-            continue
-        seen.add(url)
         title = (node.get("title") or node.get("text") or url).strip()
+        if not url:
+            if len(node) == 0:  # no children: a link or a heading, not a folder
+                skipped.append(Skipped(title or "(an outline without a title)", "no xmlUrl: a link or a heading, not a feed"))
+            continue
+        label = f"{title} ({url})" if title != url else url
+        if url in seen:
+            skipped.append(Skipped(label, f"the same feed as {seen[url]}"))
+            continue
+        if not re.match(r"^https?://", url):
+            skipped.append(Skipped(label, "not an http:// or https:// URL"))
+            continue
         name = re.sub(r"[^A-Za-z0-9\u4e00-\u9fff._-]+", "-", title).strip("-").lower()[:60] or "feed"
-        out.append(WatcherConfig(name=name, url=url, interval=interval))
-    return out
+        try:
+            watcher = WatcherConfig(name=name, url=url, interval=interval)
+        except ValidationError as e:
+            skipped.append(Skipped(label, "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())))
+            continue
+        seen[url] = title
+        out.append(watcher)
+    return OpmlFeeds(out, skipped, seen)
 
 
 def append_watchers(path: Path, new: list[WatcherConfig], existing: Config) -> list[WatcherConfig]:

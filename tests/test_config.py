@@ -46,3 +46,35 @@ def test_missing_file(tmp_path):
     assert load_config(tmp_path / "none.yaml").channels == []
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "none.yaml", required=True)
+
+
+OPML = b"""<?xml version="1.0"?><opml version="2.0"><body>
+  <outline text="News">
+    <outline text="Feed A" xmlUrl="https://a.test/rss"/>
+    <outline title="Gopher" text="ignored" xmlUrl="gopher://b.test/feed"/>
+    <outline text="Just a page" htmlUrl="https://c.test/"/>
+    <outline text="Blank url" xmlUrl="  "/>
+  </outline>
+  <outline text="Feed A, second copy" xmlUrl="https://a.test/rss"/>
+</body></opml>"""
+
+
+def test_opml_import_reports_every_outline_it_skips():
+    from monitor.config import read_opml
+
+    feeds = read_opml(OPML, interval="1h")
+    assert [(w.name, w.url, w.interval) for w in feeds.watchers] == [("feed-a", "https://a.test/rss", "1h")]
+    assert [(s.name, s.reason) for s in feeds.skipped] == [
+        ("Gopher (gopher://b.test/feed)", "not an http:// or https:// URL"),
+        ("Just a page", "no xmlUrl: a link or a heading, not a feed"),
+        ("Blank url", "no xmlUrl: a link or a heading, not a feed"),
+        ("Feed A, second copy (https://a.test/rss)", "the same feed as Feed A"),
+    ]
+
+
+@pytest.mark.parametrize("interval", ["5minutes", "", "1 week", "m5"])
+def test_opml_import_refuses_a_bad_interval_before_reading_feeds(interval):
+    from monitor.config import read_opml
+
+    with pytest.raises(ConfigError, match=r"interval .*must be a number with s, m, h or d \(e.g. 15m\)"):
+        read_opml(OPML, interval=interval)

@@ -1,0 +1,59 @@
+"""Mistakes a new user makes get one clear line and a non-zero exit, never a traceback or a
+silent wrong answer: bad option values, a mistyped --db path, OPML imports, classify input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args, env=None, input=None):
+    return runner.invoke(app, list(args), env={"MONITOR_ALERT_URLS": "", **(env or {})}, input=input)
+
+
+def no_traceback(res) -> None:
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+
+
+# ------------------------------------------------------------------ watchers import
+OPML = """<?xml version="1.0"?><opml version="2.0"><body>
+  <outline text="Tech">
+    <outline text="TechCrunch" xmlUrl="https://techcrunch.com/feed/"/>
+    <outline text="Old FTP mirror" xmlUrl="ftp://files.example.com/feed.xml"/>
+    <outline text="A bookmark" htmlUrl="https://example.com/"/>
+  </outline>
+  <outline text="TechCrunch again" xmlUrl="https://techcrunch.com/feed/"/>
+  <outline text="Already here" xmlUrl="https://already.example.com/rss"/>
+</body></opml>"""
+
+
+def test_opml_import_with_a_bad_interval_is_one_clear_line(tmp_path):
+    cfg, opml = tmp_path / "watchers.yaml", tmp_path / "subs.opml"
+    opml.write_text(OPML)
+    res = invoke("--config", str(cfg), "watchers", "import", str(opml), "--interval", "5minutes")
+    assert res.exit_code == 2, res.output
+    no_traceback(res)
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert "5minutes" in res.output and "15m" in res.output
+    assert not cfg.exists()
+
+
+def test_opml_import_lists_what_it_skipped_and_why(tmp_path):
+    cfg, opml = tmp_path / "watchers.yaml", tmp_path / "subs.opml"
+    cfg.write_text("watchers:\n  - name: here\n    url: https://already.example.com/rss\n")
+    opml.write_text(OPML)
+    res = invoke("--config", str(cfg), "watchers", "import", str(opml))
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "1 watchers added" in out
+    assert "Old FTP mirror (ftp://files.example.com/feed.xml): not an http:// or https:// URL" in out
+    assert "A bookmark: no xmlUrl" in out
+    assert "TechCrunch again (https://techcrunch.com/feed/): the same feed as TechCrunch" in out
+    assert "Already here (https://already.example.com/rss): already watched as here" in out
+    assert "Tech:" not in out  # a folder is not a feed, nor something skipped
