@@ -163,14 +163,16 @@ def classify() -> None:
     from monitor.detect import classify as run
     from monitor.parse.jsonl import article_from_obj
 
-    for n, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
+    for n, line in enumerate(sys.stdin, 1):  # one output line for every input line, blank ones too
+        obj = None
         try:
+            if not line.strip():
+                raise ValueError("empty line")
             obj = json.loads(line)
             art = article_from_obj(obj, source=f"stdin:{n}")
         except (json.JSONDecodeError, ValueError) as e:
-            print(json.dumps({"id": None, "line": n, "error": str(e)}), flush=True)
+            known = obj.get("id") if isinstance(obj, dict) else None
+            print(json.dumps({"id": known, "line": n, "error": str(e)}, ensure_ascii=False), flush=True)
             continue
         is_dep, score, deps = run(art)
         print(json.dumps({

@@ -57,3 +57,19 @@ def test_opml_import_lists_what_it_skipped_and_why(tmp_path):
     assert "TechCrunch again (https://techcrunch.com/feed/): the same feed as TechCrunch" in out
     assert "Already here (https://already.example.com/rss): already watched as here" in out
     assert "Tech:" not in out  # a folder is not a feed, nor something skipped
+
+
+# ------------------------------------------------------------------ classify
+def test_classify_answers_every_line_and_keeps_known_ids():
+    lines = ['{"id": 2}', "", '{"id": "c", "title": "Fund manager Mark Barnett leaves Invesco"}', "   ",
+             "not json", '[1, 2]']
+    res = invoke("classify", input="\n".join(lines) + "\n")
+    assert res.exit_code == 0, res.output
+    out = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert out[0]["id"] == 2 and out[0]["line"] == 1 and "neither title nor text" in out[0]["error"]
+    assert out[1] == {"id": None, "line": 2, "error": "empty line"}
+    assert out[2]["id"] == "c" and out[2]["departure"] is True
+    assert out[3] == {"id": None, "line": 4, "error": "empty line"}
+    assert out[4]["id"] is None and out[4]["line"] == 5 and out[4]["error"]
+    assert out[5]["id"] is None and out[5]["error"] == "not a JSON object"
