@@ -133,7 +133,7 @@ def events(
     since: Annotated[str | None, typer.Option(help="Only events first seen since this date (e.g. 2026-02-01).")] = None,
     org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling: 特斯拉 = Tesla).")] = None,
     person: Annotated[str | None, typer.Option(help="Only this person (any spelling: 吴宇怀 = Yuhuai Wu).")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many (1 or more).")] = None,
 ) -> None:
     """List departure events, newest first.
 

@@ -21,6 +21,15 @@ def no_traceback(res) -> None:
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
 
 
+# ------------------------------------------------------------------ events --limit
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_events_limit_must_be_at_least_one(engine, db_url, limit):
+    res = invoke("--db", db_url, "events", "--limit", limit, "-f", "json")
+    assert res.exit_code == 2, res.output
+    assert "--limit" in res.output and "1" in res.output
+    assert res.stdout == ""
+
+
 # ------------------------------------------------------------------ watchers import
 OPML = """<?xml version="1.0"?><opml version="2.0"><body>
   <outline text="Tech">
