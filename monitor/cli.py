@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -40,6 +41,12 @@ class Fmt(str, Enum):
     csv = "csv"
 
 
+class Role(str, Enum):
+    all = "all"
+    scheduler = "scheduler"
+    worker = "worker"
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -49,6 +56,16 @@ def _global(
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = {"db": db, "config": config, "config_given": "MONITOR_CONFIG" in os.environ or "--config" in sys.argv}
+
+
+def _backend(url: str) -> str | None:
+    """"sqlite", "postgresql", …; None for a URL SQLAlchemy cannot read."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).get_backend_name()
+    except Exception:
+        return None
 
 
 def _engine(ctx: typer.Context, pool_size: int = 5):
@@ -317,8 +334,9 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
 def run(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
-    role: Annotated[str, typer.Option(help="all | scheduler | worker (PostgreSQL: any number of each, on any machines).")] = "all",
-    concurrency: Annotated[int, typer.Option(help="Fetches at once in this process.")] = 20,
+    role: Annotated[Role, typer.Option(help="all: schedule and poll in this one process; scheduler / worker: "
+                                            "split over processes and machines (PostgreSQL only, not with --once).")] = Role.all,
+    concurrency: Annotated[int, typer.Option(min=1, help="Fetches at once in this process.")] = 20,
     workers: Annotated[int | None, typer.Option(help="Processes that fetch, parse and detect (default: one per core; 0: none, all in this process).")] = None,
 ) -> None:
     """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
@@ -332,6 +350,14 @@ def run(
     from monitor.workers import default_workers
 
     workers = default_workers() if workers is None else max(0, workers)
+    if role is not Role.all and _backend(ctx.obj["db"]) != "postgresql":
+        err.print(f"[red]error:[/] --role {role.value} needs PostgreSQL (--db postgresql+psycopg://…): SQLite is one "
+                  "process, so only --role all (the default), which schedules and polls in this process")
+        raise typer.Exit(2)
+    if role is not Role.all and once:
+        err.print(f"[red]error:[/] --once polls every watcher in this process; --role {role.value} is for a "
+                  "long-running process that shares the work with others: drop one of the two")
+        raise typer.Exit(2)
 
     engine = _engine(ctx, pool_size=concurrency + 2)  # each fetch in flight may hold a connection
     try:
@@ -352,8 +378,6 @@ def run(
         failed = sum(o.status == "failed" for o in outcomes)
         out.print(f"watchers: {len(outcomes)}   failed: {failed}   new events: {sum(o.new_events for o in outcomes)}")
         return
-    if role not in ("all", "scheduler", "worker"):
-        raise typer.BadParameter("--role is all, scheduler or worker")
     logging.getLogger().setLevel(logging.INFO)
     if engine.dialect.name == "postgresql":
         from datetime import timedelta
@@ -361,14 +385,14 @@ def run(
         from monitor.daemon import run_roles
 
         lease = timedelta(seconds=float(os.environ.get("MONITOR_LEASE_SECONDS", "120")))
-        err.print(f"monitor: role {role} on {engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
-        asyncio.run(run_roles(engine, ctx.obj["config"], role, concurrency=concurrency, lease=lease, workers=workers))
+        err.print(f"monitor: role {role.value} on {engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
+        asyncio.run(run_roles(engine, ctx.obj["config"], role.value, concurrency=concurrency, lease=lease, workers=workers))
         return
-    if role != "all":
-        err.print("[red]error:[/] SQLite is one process: only --role all. Several processes or machines need "
-                  "PostgreSQL (--db postgresql+psycopg://…)")
-        raise typer.Exit(2)
     err.print(f"monitor: watching {len(config.watchers)} feeds from {ctx.obj['config']} (Ctrl-C to stop)")
+    if ctx.get_parameter_source("concurrency") is not click.core.ParameterSource.DEFAULT:
+        # monitor.daemon.Daemon takes no concurrency yet: say so rather than ignore it in silence
+        err.print(f"note: --concurrency {concurrency} is not applied by the SQLite daemon yet (it fetches at most "
+                  "20 at once); `run --once` and PostgreSQL roles apply it", highlight=False)
     asyncio.run(Daemon(engine, ctx.obj["config"], workers=workers).run())
 
 

@@ -21,6 +21,31 @@ def no_traceback(res) -> None:
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
 
 
+# ------------------------------------------------------------------ run --role / --once
+@pytest.fixture
+def one_watcher(tmp_path):
+    cfg = tmp_path / "watchers.yaml"
+    cfg.write_text("watchers:\n  - name: w\n    url: http://127.0.0.1:9/feed\n")  # nothing listens on port 9
+    return str(cfg)
+
+
+def test_run_refuses_an_unknown_role(db_url, one_watcher):
+    res = invoke("--db", db_url, "--config", one_watcher, "run", "--once", "--role", "bogus")
+    assert res.exit_code == 2, res.output
+    no_traceback(res)
+    assert "bogus" in res.output and "worker" in res.output
+    assert "watchers:" not in res.output  # nothing was polled
+
+
+def test_worker_role_on_sqlite_is_refused_not_polled(db_url, one_watcher):
+    for args in (["--once", "--role", "worker"], ["--role", "scheduler", "--once"]):
+        res = invoke("--db", db_url, "--config", one_watcher, "run", *args)
+        assert res.exit_code == 2, res.output
+        no_traceback(res)
+        assert "PostgreSQL" in res.output
+        assert "watchers:" not in res.output and "w: failed" not in res.output
+
+
 # ------------------------------------------------------------------ events --limit
 @pytest.mark.parametrize("limit", ["0", "-1"])
 def test_events_limit_must_be_at_least_one(engine, db_url, limit):
