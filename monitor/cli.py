@@ -68,9 +68,43 @@ def _backend(url: str) -> str | None:
         return None
 
 
-def _engine(ctx: typer.Context, pool_size: int = 5):
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL, in-memory and URI-style databases."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:  # a malformed URL: opening it says what is wrong
+        return None
+    db = u.database or ""
+    if u.get_backend_name() != "sqlite" or db in ("", ":memory:") or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def _need_db(ctx: typer.Context) -> None:
+    """A command that only reads stops here when the SQLite database it names does not exist,
+    instead of creating an empty one (a mistyped --db would otherwise answer "0 events")."""
+    path = _sqlite_file(ctx.obj["db"])
+    if path is None or path.exists():
+        return
+    if ctx.obj["db"] == DEFAULT_DB:
+        err.print(f"[red]error:[/] no database yet ({path} in {Path.cwd()}): create it by loading articles, "
+                  "e.g. `monitor backfill seeds/`, or by polling your feeds: `monitor run --once` "
+                  "(or name another with --db / MONITOR_DB)", highlight=False)
+    else:
+        err.print(f"[red]error:[/] no database at {path} (from --db / MONITOR_DB {ctx.obj['db']!r}); "
+                  "commands that write, such as `monitor backfill`, create it", highlight=False)
+    raise typer.Exit(2)
+
+
+def _engine(ctx: typer.Context, pool_size: int = 5, *, create: bool = False):
+    """The store's engine. Unless `create` (commands that write), a SQLite file that does not
+    exist is an error, not a new empty database."""
     from monitor.db.schema import SchemaOutOfDate
 
+    if not create:
+        _need_db(ctx)
     try:
         return open_engine(ctx.obj["db"], pool_size)
     except SchemaOutOfDate as e:
@@ -105,7 +139,7 @@ def backfill(
     from monitor.pipeline import process_documents
     from monitor.sources.files import iter_documents
 
-    engine = _engine(ctx)
+    engine = _engine(ctx, create=True)
     channels = _channels(ctx) if alert else []
     items = list(iter_documents([str(p) for p in paths]))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
@@ -359,7 +393,7 @@ def run(
                   "long-running process that shares the work with others: drop one of the two")
         raise typer.Exit(2)
 
-    engine = _engine(ctx, pool_size=concurrency + 2)  # each fetch in flight may hold a connection
+    engine = _engine(ctx, pool_size=concurrency + 2, create=True)  # each fetch in flight may hold a connection
     try:
         config = load_config(ctx.obj["config"], required=True)
     except ConfigError as e:
@@ -545,6 +579,7 @@ def db_status(ctx: typer.Context) -> None:
     from monitor.db import schema
     from monitor.db.store import make_engine
 
+    _need_db(ctx)
     engine = make_engine(ctx.obj["db"])
     cur, head = schema.current(engine), schema.head()
     print(f"database: {cur or 'empty'}   this monitor: {head}   " + ("up to date" if cur == head else "run `monitor db upgrade`"))
@@ -623,7 +658,7 @@ def alerts_send(ctx: typer.Context) -> None:
     """
     from monitor.alerts.sender import send_due
 
-    res = send_due(_engine(ctx), _channels(ctx))
+    res = send_due(_engine(ctx, create=True), _channels(ctx))
     print(f"sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}   "
           f"waiting for an unconfigured channel: {res.skipped}")
     for e in res.errors:
@@ -674,7 +709,7 @@ def alerts_retry(
     """
     from monitor.alerts.sender import retry_dead
 
-    print(f"re-queued: {retry_dead(_engine(ctx), channel)}")
+    print(f"re-queued: {retry_dead(_engine(ctx, create=True), channel)}")
 
 
 @alerts_app.command("test")

@@ -55,6 +55,54 @@ def test_events_limit_must_be_at_least_one(engine, db_url, limit):
     assert res.stdout == ""
 
 
+# ------------------------------------------------------------------ a database that is not there
+READ_ONLY = [["events"], ["db", "status"], ["waves"], ["orgs"], ["watchers", "status"], ["alerts", "status"],
+             ["serve"], ["events", "-f", "json"], ["orgs", "merge", "A", "B"]]
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
+def test_read_only_commands_refuse_a_missing_sqlite_database(tmp_path, command):
+    import socket
+
+    path = tmp_path / "tpyo" / "monitor.db"
+    with socket.socket() as taken:  # `serve` must stop before binding; should it not, it fails to bind
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        if command == ["serve"]:
+            command = ["serve", "--port", str(taken.getsockname()[1])]
+        res = invoke("--db", f"sqlite:///{path}", "--config", str(tmp_path / "none.yaml"), *command)
+    assert res.exit_code != 0, res.output
+    no_traceback(res)
+    assert f"no database at {path}" in res.output
+    assert not (tmp_path / "tpyo").exists()  # nothing was created
+
+
+def test_read_only_command_on_the_default_path_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = invoke("events", env={"MONITOR_DB": None, "MONITOR_CONFIG": None})
+    assert res.exit_code != 0, res.output
+    assert "no database yet" in res.output and "store/monitor.db" in res.output
+    assert "monitor backfill" in res.output
+    assert not (tmp_path / "store").exists()
+
+
+def test_writing_commands_still_create_the_database(tmp_path):
+    path = tmp_path / "new" / "monitor.db"
+    doc = tmp_path / "a.txt"
+    doc.write_text("Fund manager Mark Barnett leaves Invesco after investor concern\n")
+    res = invoke("--db", f"sqlite:///{path}", "--config", str(tmp_path / "none.yaml"), "backfill", str(doc))
+    assert res.exit_code == 0, res.output
+    assert path.exists()
+    res = invoke("--db", f"sqlite:///{path}", "events", "-f", "json")
+    assert res.exit_code == 0 and [e["person"] for e in json.loads(res.stdout)] == ["Mark Barnett"]
+
+
+def test_in_memory_sqlite_is_not_a_missing_file():
+    res = invoke("--db", "sqlite://", "events", "-f", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == []
+
+
 # ------------------------------------------------------------------ watchers import
 OPML = """<?xml version="1.0"?><opml version="2.0"><body>
   <outline text="Tech">
