@@ -47,6 +47,28 @@ class Role(str, Enum):
     worker = "worker"
 
 
+def _cell(value: object) -> object:
+    """A JSON value as one CSV cell: lists joined with "; " (as in events CSV), booleans as in
+    JSON, None empty."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+def _print_csv(rows: list[dict], columns: list[str]) -> None:
+    """`rows` (the JSON records) as CSV on stdout: a header, then one line per record. The
+    columns are the records' keys; `columns` names them when there is no record."""
+    import csv
+
+    w = csv.writer(sys.stdout)
+    header = list(rows[0]) if rows else columns
+    w.writerow(header)
+    for r in rows:
+        w.writerow([_cell(r.get(k)) for k in header])
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -433,7 +455,7 @@ def run(
 @watchers_app.command("status")
 def watchers_status(
     ctx: typer.Context,
-    format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table,
+    format: Annotated[Fmt, typer.Option("--format", "-f", help="table, json or csv")] = Fmt.table,
 ) -> None:
     """Health of every watcher: last success, last error, failures in a row, next check.
 
@@ -450,6 +472,10 @@ def watchers_status(
     rows = watcher_status(_engine(ctx), config)
     if format is Fmt.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if format is Fmt.csv:
+        _print_csv(rows, ["name", "url", "configured", "last_check", "last_success", "last_status", "last_error",
+                          "consecutive_failures", "next_check", "items_seen", "polls"])
         return
     t = Table(title=f"{len(rows)} watchers")
     for col in ("name", "last success", "failures", "last error", "next check", "items"):
@@ -529,7 +555,7 @@ def serve(
 def waves(
     ctx: typer.Context,
     org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling).")] = None,
-    format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table,
+    format: Annotated[Fmt, typer.Option("--format", "-f", help="table, json or csv (members: their names)")] = Fmt.table,
 ) -> None:
     """Departure waves: bursts of exits at one organisation, well above its usual rate.
 
@@ -540,6 +566,11 @@ def waves(
     rows = list_waves(_engine(ctx), org=org)
     if format is Fmt.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if format is Fmt.csv:  # one line per wave: its members by name, in date order
+        _print_csv([{**w, "members": [m["person"] or unnamed(m["role"]) for m in w["members"]]} for w in rows],
+                   ["id", "org", "started_on", "last_event_on", "days", "size", "senior", "co_founders",
+                    "baseline_per_week", "times_usual", "open", "alerted", "members"])
         return
     out = Console(soft_wrap=True)
     if not rows:
@@ -586,7 +617,7 @@ def db_status(ctx: typer.Context) -> None:
 
 
 @orgs_app.callback()
-def orgs(ctx: typer.Context, format: Annotated[Fmt, typer.Option("--format", "-f", help="table or json")] = Fmt.table) -> None:
+def orgs(ctx: typer.Context, format: Annotated[Fmt, typer.Option("--format", "-f", help="table, json or csv")] = Fmt.table) -> None:
     """List organisations with their spellings, departures and waves.
 
     Example: monitor orgs
@@ -598,6 +629,9 @@ def orgs(ctx: typer.Context, format: Annotated[Fmt, typer.Option("--format", "-f
     rows = list_orgs(_engine(ctx))
     if format is Fmt.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if format is Fmt.csv:
+        _print_csv(rows, ["name", "key", "aliases", "departures", "waves"])
         return
     t = Table(title=f"{len(rows)} organisations")
     for col in ("organisation", "also written", "departures", "waves"):
