@@ -57,6 +57,16 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
+def _print_errors(errors: list[tuple[str, str | None]], cap: int = 200) -> None:
+    """The last errors a table refers to, one line each under it (in a table column they were
+    wrapped a few letters wide at 80 columns): `name: error`, the error on one line, cut at `cap`."""
+    errors = [(name, " ".join(e.split())) for name, e in errors if e]
+    if errors:
+        print("last errors:")
+        for name, e in errors:
+            print(f"  {name}: {e[:cap] + '…' if len(e) > cap else e}")
+
+
 def _print_csv(rows: list[dict], columns: list[str]) -> None:
     """`rows` (the JSON records) as CSV on stdout: a header, then one line per record. The
     columns are the records' keys; `columns` names them when there is no record."""
@@ -218,13 +228,24 @@ def events(
     elif format is Fmt.csv:
         print(events_to_csv(rows), end="")
     else:
+        out = Console()
+        # ids, kinds and dates are never wrapped or cut; person and organisation wrap at spaces;
+        # role and the other spellings are cut with "…" to what is left of the width
+        fixed = 25 + max([len(str(r["id"])) for r in rows] + [2]) + max([len(r["kind"]) for r in rows] + [4]) + 10 + 8
+        side = max(6, (out.width - fixed) // 4)
         t = Table(title=f"{len(rows)} departure events")
-        for col in ("id", "person", "org", "role", "kind", "date", "mentions", "also written"):
-            t.add_column(col, overflow="fold")
+        t.add_column("id", no_wrap=True, justify="right")
+        t.add_column("person", overflow="fold")
+        t.add_column("org", overflow="fold")
+        t.add_column("role", no_wrap=True, overflow="ellipsis", max_width=side)
+        t.add_column("kind", no_wrap=True)
+        t.add_column("date", no_wrap=True, min_width=10)
+        t.add_column("mentions", no_wrap=True, justify="right")
+        t.add_column("also written" if side >= 12 else "also\nwritten", no_wrap=True, overflow="ellipsis", max_width=side)
         for r in rows:
             t.add_row(str(r["id"]), r["person"] or unnamed(r["role"]), r["org"] or "", r["role"] or "", r["kind"],
                       r["announced_at"] or "", str(r["mentions"]), ", ".join(r["aliases"]))
-        Console().print(t)
+        out.print(t)
 
 
 @app.command()
@@ -477,13 +498,21 @@ def watchers_status(
         _print_csv(rows, ["name", "url", "configured", "last_check", "last_success", "last_status", "last_error",
                           "consecutive_failures", "next_check", "items_seen", "polls"])
         return
-    t = Table(title=f"{len(rows)} watchers")
-    for col in ("name", "last success", "failures", "last error", "next check", "items"):
-        t.add_column(col, overflow="fold")
+
+    def minute(iso: str | None) -> str:  # 2026-02-12T09:30:00+00:00 -> 2026-02-12 09:30 (UTC, as the title says)
+        return iso[:16].replace("T", " ") if iso else ""
+
+    t = Table(title=f"{len(rows)} watchers (times in UTC)")
+    t.add_column("name", overflow="fold", min_width=8)
+    t.add_column("last success", no_wrap=True)
+    t.add_column("failures", no_wrap=True, justify="right")
+    t.add_column("next check", no_wrap=True)
+    t.add_column("items", no_wrap=True, justify="right")
     for r in rows:
-        t.add_row(r["name"] + ("" if r["configured"] else " (removed)"), r["last_success"] or "never",
-                  str(r["consecutive_failures"]), (r["last_error"] or "")[:80], r["next_check"] or "", str(r["items_seen"]))
+        t.add_row(r["name"] + ("" if r["configured"] else " (removed)"), minute(r["last_success"]) or "never",
+                  str(r["consecutive_failures"]), minute(r["next_check"]), str(r["items_seen"]))
     Console().print(t)
+    _print_errors([(r["name"], r["last_error"]) for r in rows])
 
 
 @watchers_app.command("import")
@@ -572,17 +601,21 @@ def waves(
                    ["id", "org", "started_on", "last_event_on", "days", "size", "senior", "co_founders",
                     "baseline_per_week", "times_usual", "open", "alerted", "members"])
         return
-    out = Console(soft_wrap=True)
+    out = Console()  # a wave's heading wraps at spaces to the table's width
     if not rows:
         out.print("no waves")
     for w in rows:
         head = (f"{w['org']}: {w['size']} departures in {w['days']} days ({w['started_on']} – {w['last_event_on']}), "
                 f"{w['times_usual']}× its usual rate, {w['senior']} senior" + ("" if w["open"] else ", ended"))
         t = Table(title=head, title_justify="left")
-        for col in ("date", "person", "role", "seniority", "kind"):
-            t.add_column(col, overflow="fold")
+        t.add_column("date", no_wrap=True, min_width=10)
+        t.add_column("person", overflow="fold", min_width=8)
+        t.add_column("role", overflow="fold", min_width=4)
+        t.add_column("seniority", no_wrap=True)
+        t.add_column("kind", no_wrap=True)
         for m in w["members"]:
-            t.add_row(m["date"] or f"~{m['counted_on']}", m["person"], m["role"] or "", m["seniority"], m["kind"])
+            t.add_row(m["date"] or f"~{m['counted_on']}", m["person"] or unnamed(m["role"]), m["role"] or "",
+                      m["seniority"], m["kind"])
         out.print(t)
 
 
@@ -634,8 +667,10 @@ def orgs(ctx: typer.Context, format: Annotated[Fmt, typer.Option("--format", "-f
         _print_csv(rows, ["name", "key", "aliases", "departures", "waves"])
         return
     t = Table(title=f"{len(rows)} organisations")
-    for col in ("organisation", "also written", "departures", "waves"):
-        t.add_column(col, overflow="fold")
+    t.add_column("organisation", overflow="fold", min_width=8)
+    t.add_column("also written", overflow="fold", min_width=8)
+    t.add_column("departures", no_wrap=True, justify="right")
+    t.add_column("waves", no_wrap=True, justify="right")
     for r in rows:
         t.add_row(r["name"], ", ".join(r["aliases"]), str(r["departures"]), str(r["waves"]))
     Console().print(t)
@@ -714,7 +749,7 @@ def alerts_status(ctx: typer.Context) -> None:
         counts = s.exec(select(DeliveryRow.channel, DeliveryRow.status, func.count())
                         .group_by(DeliveryRow.channel, DeliveryRow.status)).all()
         open_rows = s.exec(select(DeliveryRow).where(DeliveryRow.status != "sent").order_by(DeliveryRow.id)).all()
-    out = Console(soft_wrap=True)
+    out = Console()
     t = Table(title="deliveries")
     for col in ("channel", "status", "count"):
         t.add_column(col)
@@ -722,14 +757,19 @@ def alerts_status(ctx: typer.Context) -> None:
         t.add_row(ch, st, str(n))
     out.print(t)
     if open_rows:
-        p = Table(title="pending and dead-lettered")
-        for col in ("id", "event", "channel", "kind", "status", "attempts", "next attempt", "last error"):
-            p.add_column(col, overflow="fold")
+        p = Table(title="pending and dead-lettered (times in UTC)")
+        for col in ("id", "event"):
+            p.add_column(col, no_wrap=True, justify="right")
+        p.add_column("channel", overflow="fold", min_width=7)
+        for col in ("kind", "status"):
+            p.add_column(col, no_wrap=True)
+        p.add_column("attempts", no_wrap=True, justify="right")
+        p.add_column("next attempt", no_wrap=True)
         for d in open_rows:
-            p.add_row(str(d.id), str(d.event_id), d.channel, d.kind, d.status, str(d.attempts),
-                      d.next_attempt_at.isoformat(timespec="seconds") if d.status == "pending" else "",
-                      (d.last_error or "")[:120])
+            p.add_row(str(d.id), str(d.event_id) if d.event_id is not None else f"wave {d.wave_id}", d.channel, d.kind,
+                      d.status, str(d.attempts), d.next_attempt_at.strftime("%Y-%m-%d %H:%M") if d.status == "pending" else "")
         out.print(p)
+        _print_errors([(f"{d.id} ({d.channel})", d.last_error) for d in open_rows])
 
 
 @alerts_app.command("retry")
