@@ -14,7 +14,7 @@ import click
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from monitor.config import ConfigError, active_channels, load_config
@@ -166,22 +166,37 @@ def backfill(
 
     Example: monitor backfill seeds/
     """
+    import time
+
+    from rich.filesize import decimal
+    from rich.progress import DownloadColumn, TimeRemainingColumn
+
     from monitor.alerts.routing import route
     from monitor.alerts.sender import send_due
-    from monitor.pipeline import process_documents
+    from monitor.records import Document
     from monitor.sources.files import iter_documents
 
     engine = _engine(ctx, create=True)
     channels = _channels(ctx) if alert else []
     items = list(iter_documents([str(p) for p in paths]))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
-                  transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("backfill", total=len(items))
+    total = sum(len(i.data) for i in items if isinstance(i, Document))
+    every = float(os.environ.get("MONITOR_PROGRESS_SECONDS", "5"))  # without a terminal: a line this often
+    last = time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[articles]:,} articles"),
+                  TextColumn("file {task.fields[file]}/{task.fields[files]}"), DownloadColumn(), TimeRemainingColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("backfill", total=total or 1, articles=0, file=0, files=len(items))
 
-        def tick(name: str) -> None:
-            bar.update(task, advance=1, description=Path(name).name[:40])
+        def report(n: int, name: str, done: int, articles: int, new_events: int) -> None:
+            nonlocal last
+            bar.update(task, completed=done, description=Path(name).name[:30], articles=articles, file=n)
+            if not err.is_terminal and time.monotonic() - last >= every:
+                last = time.monotonic()
+                err.print(f"backfill: {articles:,} articles ({done / (total or 1):.0%} of {decimal(total)}), "
+                          f"file {n} of {len(items)} ({Path(name).name}), {new_events:,} new events",
+                          markup=False, highlight=False)
 
-        summary = process_documents(engine, items, route(channels) if alert else None, tick)
+        summary = _backfill(engine, items, route(channels) if alert else None, report)
     out = Console(soft_wrap=True)
     out.print(f"documents read: {summary.documents}   articles: {summary.articles}   "
               f"already stored: {summary.duplicates}")
@@ -196,6 +211,44 @@ def backfill(
         out.print(f"alerts sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}")
         for e in res.errors:
             out.print(f"  {e}", markup=False, highlight=False)
+
+
+BACKFILL_BATCH = 500  # articles stored per transaction: progress moves within a big file
+
+
+def _backfill(engine, items: list, route, report):
+    """Parse, detect and store every item (pipeline.process_documents, but a big file's articles
+    go in batches of BACKFILL_BATCH and progress is reported after each: `report(file number,
+    name, bytes done, articles done, new events)`). What cannot be used is listed, not raised."""
+    from monitor.parse import parse_document
+    from monitor.pipeline import Summary, process_articles
+    from monitor.records import Article, Document, Skipped
+
+    summary, done, articles = Summary(), 0, 0
+    for n, item in enumerate(items, 1):
+        report(n, item.name, done, articles, summary.new_events)
+        if isinstance(item, Skipped):
+            summary.skipped.append(item)
+            continue
+        summary.documents += 1
+        size = len(item.data) if isinstance(item, Document) else 0
+        try:
+            parsed = parse_document(item)
+        except Exception as e:  # a parser bug on one file must not stop the rest
+            logging.getLogger(__name__).debug("parse failed for %s", item.name, exc_info=True)
+            summary.skipped.append(Skipped(item.name, f"could not be parsed ({type(e).__name__}: {e})"))
+            done += size
+            continue
+        summary.skipped.extend(p for p in parsed if isinstance(p, Skipped))
+        found = [p for p in parsed if isinstance(p, Article)]
+        for start in range(0, len(found), BACKFILL_BATCH):
+            batch = found[start:start + BACKFILL_BATCH]
+            process_articles(engine, batch, summary, route)
+            articles += len(batch)
+            report(n, item.name, done + size * (start + len(batch)) // len(found), articles, summary.new_events)
+        done += size
+    report(len(items), items[-1].name if items else "", done, articles, summary.new_events)
+    return summary
 
 
 def _since(value: str | None) -> datetime | None:

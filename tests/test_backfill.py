@@ -131,3 +131,37 @@ def test_classify_is_stateless_jsonl(tmp_path):
     assert "Mark Barnett leaves Invesco" in d["evidence"]
     assert isinstance(out[1]["score"], float) and out[1]["departures"] == []
     assert out[2]["departures"][0]["person"] == "徐国勇"
+
+
+def test_piped_backfill_logs_progress_in_articles(tmp_path, db_url):
+    """Without a terminal, a progress line every MONITOR_PROGRESS_SECONDS, counting articles
+    within a file (one big JSONL is one file: counting files said 1/1 until the end)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    big = tmp_path / "made-up.jsonl"  # made-up headlines, none of them real news
+    with big.open("w") as f:
+        for i in range(3000):
+            title = (f"Made-up executive Pat Example leaves Fakeco Holdings (made-up item {i})" if i % 100 == 0
+                     else f"Fakeco Holdings publishes made-up bulletin number {i}")
+            f.write(json.dumps({"id": i, "title": title}) + "\n")
+    small = tmp_path / "small.txt"
+    small.write_text("Fund manager Mark Barnett leaves Invesco after investor concern\n")
+    env = {**os.environ, "MONITOR_PROGRESS_SECONDS": "0", "MONITOR_ALERT_URLS": ""}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run([sys.executable, "-m", "monitor", "--db", db_url, "--config", str(tmp_path / "none.yaml"),
+                           "backfill", str(big), str(small)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "articles: 3001" in proc.stdout
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("backfill: ")]
+    assert len(lines) >= 3, proc.stderr
+    counts = [int(re.match(r"backfill: ([\d,]+) articles", l).group(1).replace(",", "")) for l in lines]
+    assert counts == sorted(counts) and any(0 < c < 3000 for c in counts)  # progress inside the one big file
+    assert counts[-1] == 3001
+    assert "file 1 of 2" in lines[0] and "file 2 of 2" in lines[-1]
+    assert re.search(r"\d+ new events", lines[-1])
