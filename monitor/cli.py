@@ -10,7 +10,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -86,8 +85,10 @@ def _global(
     config: Annotated[str, typer.Option("--config", envvar="MONITOR_CONFIG", help="watchers.yaml path.")] = "watchers.yaml",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details to stderr.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"db": db, "config": config, "config_given": "MONITOR_CONFIG" in os.environ or "--config" in sys.argv}
+    from monitor.logs import configure
+
+    configure(verbose)
+    ctx.obj = {"db": db, "config": config, "verbose": verbose, "config_given": "MONITOR_CONFIG" in os.environ or "--config" in sys.argv}
 
 
 def _backend(url: str) -> str | None:
@@ -208,7 +209,7 @@ def backfill(
             out.print(f"  {s.name}: {s.reason}", markup=False, highlight=False)
     if alert:
         res = send_due(engine, channels)
-        out.print(f"alerts sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}")
+        out.print(f"alerts sent: {res.sent}   {FAILED_WILL_RETRY}: {res.failed}   dead: {res.dead}")
         for e in res.errors:
             out.print(f"  {e}", markup=False, highlight=False)
 
@@ -266,16 +267,18 @@ def _since(value: str | None) -> datetime | None:
 def events(
     ctx: typer.Context,
     format: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
-    since: Annotated[str | None, typer.Option(help="Only events first seen since this date (e.g. 2026-02-01).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only departures on or after this date (e.g. 2026-02-01).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only departures before this date (e.g. 2026-02-01).")] = None,
     org: Annotated[str | None, typer.Option(help="Only this organisation (any spelling: 特斯拉 = Tesla).")] = None,
     person: Annotated[str | None, typer.Option(help="Only this person (any spelling: 吴宇怀 = Yuhuai Wu).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many (1 or more).")] = None,
 ) -> None:
-    """List departure events, newest first.
+    """List departure events, latest departure first (the day the text states, else the
+    article's date, else the day first seen).
 
-    Example: monitor events --org xAI --format json
+    Example: monitor events --org xAI --since 2026-01-01 --until 2026-03-01 --format json
     """
-    rows = list_events(_engine(ctx), since=_since(since), org=org, person=person, limit=limit)
+    rows = list_events(_engine(ctx), since=_since(since), until=_since(until), org=org, person=person, limit=limit)
     if format is Fmt.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif format is Fmt.csv:
@@ -297,7 +300,7 @@ def events(
         t.add_column("also written" if side >= 12 else "also\nwritten", no_wrap=True, overflow="ellipsis", max_width=side)
         for r in rows:
             t.add_row(str(r["id"]), r["person"] or unnamed(r["role"]), r["org"] or "", r["role"] or "", r["kind"],
-                      r["announced_at"] or "", str(r["mentions"]), ", ".join(r["aliases"]))
+                      r["departure_date"], str(r["mentions"]), ", ".join(r["aliases"]))
         out.print(t)
 
 
@@ -468,6 +471,7 @@ def run(
                                             "split over processes and machines (PostgreSQL only, not with --once).")] = Role.all,
     concurrency: Annotated[int, typer.Option(min=1, help="Fetches at once in this process.")] = 20,
     workers: Annotated[int | None, typer.Option(help="Processes that fetch, parse and detect (default: one per core; 0: none, all in this process).")] = None,
+    summary: Annotated[float, typer.Option(min=1, help="Seconds between the log's summary lines (polls, events, alerts).")] = 300,
 ) -> None:
     """Poll the watchers in watchers.yaml, detect departures, alert. Runs until SIGTERM/Ctrl-C.
 
@@ -505,10 +509,17 @@ def run(
         for o in outcomes:
             extra = f"{o.new_entries} new of {o.entries}, {o.new_events} new events" if o.status == "new" else (o.error or "")
             out.print(f"{o.watcher}: {o.status} {extra}", markup=False, highlight=False)
-        failed = sum(o.status == "failed" for o in outcomes)
-        out.print(f"watchers: {len(outcomes)}   failed: {failed}   new events: {sum(o.new_events for o in outcomes)}")
+        n = {s: sum(o.status == s for o in outcomes) for s in ("new", "unchanged", "not-modified", "failed")}
+        out.print(f"watchers: {len(outcomes)}   changed: {n['new']}   unchanged: {n['unchanged'] + n['not-modified']}   "
+                  f"failed: {n['failed']}   new items: {sum(o.new_entries for o in outcomes)}   "
+                  f"new events: {sum(o.new_events for o in outcomes)}", markup=False, highlight=False)
+        if n["failed"] == len(outcomes):  # cron and health checks can tell: nothing could be polled
+            err.print(f"error: every watcher failed ({n['failed']})")
+            raise typer.Exit(1)
         return
-    logging.getLogger().setLevel(logging.INFO)
+    from monitor.logs import configure
+
+    configure(ctx.obj.get("verbose", False), service=True)  # a new event and a summary per period, without -v
     if engine.dialect.name == "postgresql":
         from datetime import timedelta
 
@@ -516,14 +527,11 @@ def run(
 
         lease = timedelta(seconds=float(os.environ.get("MONITOR_LEASE_SECONDS", "120")))
         err.print(f"monitor: role {role.value} on {engine.url.render_as_string(hide_password=True)} (Ctrl-C to stop)")
-        asyncio.run(run_roles(engine, ctx.obj["config"], role.value, concurrency=concurrency, lease=lease, workers=workers))
+        asyncio.run(run_roles(engine, ctx.obj["config"], role.value, concurrency=concurrency, lease=lease, workers=workers,
+                              summary_every=summary))
         return
     err.print(f"monitor: watching {len(config.watchers)} feeds from {ctx.obj['config']} (Ctrl-C to stop)")
-    if ctx.get_parameter_source("concurrency") is not click.core.ParameterSource.DEFAULT:
-        # monitor.daemon.Daemon takes no concurrency yet: say so rather than ignore it in silence
-        err.print(f"note: --concurrency {concurrency} is not applied by the SQLite daemon yet (it fetches at most "
-                  "20 at once); `run --once` and PostgreSQL roles apply it", highlight=False)
-    asyncio.run(Daemon(engine, ctx.obj["config"], workers=workers).run())
+    asyncio.run(Daemon(engine, ctx.obj["config"], workers=workers, concurrency=concurrency, summary_every=summary).run())
 
 
 @watchers_app.command("status")
@@ -781,10 +789,19 @@ def alerts_send(ctx: typer.Context) -> None:
     from monitor.alerts.sender import send_due
 
     res = send_due(_engine(ctx, create=True), _channels(ctx))
-    print(f"sent: {res.sent}   failed (will retry): {res.failed}   dead: {res.dead}   "
+    print(f"sent: {res.sent}   {FAILED_WILL_RETRY}: {res.failed}   dead: {res.dead}   "
           f"waiting for an unconfigured channel: {res.skipped}")
     for e in res.errors:
         print(f"  {e}")
+
+
+FAILED_WILL_RETRY = "retrying"  # one name wherever a delivery that failed and waits for its next try is shown
+
+
+def _delivery_status(status: str, tried: bool) -> str:
+    """A delivery's state as users read it: pending (not tried yet), retrying (failed, tried again
+    later), sent, dead (gave up: `alerts retry` re-queues it)."""
+    return FAILED_WILL_RETRY if status == "pending" and tried else status
 
 
 @alerts_app.command("status")
@@ -798,19 +815,20 @@ def alerts_status(ctx: typer.Context) -> None:
 
     from monitor.db.models import DeliveryRow
 
+    tried = DeliveryRow.attempts > 0
     with Session(_engine(ctx)) as s:
-        counts = s.exec(select(DeliveryRow.channel, DeliveryRow.status, func.count())
-                        .group_by(DeliveryRow.channel, DeliveryRow.status)).all()
+        counts = s.exec(select(DeliveryRow.channel, DeliveryRow.status, tried, func.count())
+                        .group_by(DeliveryRow.channel, DeliveryRow.status, tried)).all()
         open_rows = s.exec(select(DeliveryRow).where(DeliveryRow.status != "sent").order_by(DeliveryRow.id)).all()
     out = Console()
     t = Table(title="deliveries")
     for col in ("channel", "status", "count"):
         t.add_column(col)
-    for ch, st, n in counts:
-        t.add_row(ch, st, str(n))
+    for ch, st, was_tried, n in counts:
+        t.add_row(ch, _delivery_status(st, was_tried), str(n))
     out.print(t)
     if open_rows:
-        p = Table(title="pending and dead-lettered (times in UTC)")
+        p = Table(title="not sent: pending, retrying and dead (times in UTC)")
         for col in ("id", "event"):
             p.add_column(col, no_wrap=True, justify="right")
         p.add_column("channel", overflow="fold", min_width=7)
@@ -820,7 +838,8 @@ def alerts_status(ctx: typer.Context) -> None:
         p.add_column("next attempt", no_wrap=True)
         for d in open_rows:
             p.add_row(str(d.id), str(d.event_id) if d.event_id is not None else f"wave {d.wave_id}", d.channel, d.kind,
-                      d.status, str(d.attempts), d.next_attempt_at.strftime("%Y-%m-%d %H:%M") if d.status == "pending" else "")
+                      _delivery_status(d.status, d.attempts > 0), str(d.attempts),
+                      d.next_attempt_at.strftime("%Y-%m-%d %H:%M") if d.status == "pending" else "")
         out.print(p)
         _print_errors([(f"{d.id} ({d.channel})", d.last_error) for d in open_rows])
 

@@ -309,14 +309,14 @@ class Daemon:
     """One long-running process: APScheduler jobs per watcher, alert delivery, config reload."""
 
     def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0,
-                 workers: int = 0, summary_every: float = 300.0):
+                 workers: int = 0, summary_every: float = 300.0, concurrency: int = 20):
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.engine = engine
         self.config_path = Path(config_path)
         self.deliver_every = deliver_every
         self.reload_every = reload_every
-        self.workers = workers
+        self.workers, self.concurrency = workers, concurrency
         self.analysis = None
         self.writer: StateWriter | None = None
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
@@ -403,7 +403,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.load)
         self.load()  # first: the fetcher takes the hosts' limits from it
-        async with Fetcher(hosts=self.config.host_limits()) as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
+        async with Fetcher(max_connections=self.concurrency, hosts=self.config.host_limits()) as fetcher, analysis_pool(self.workers, fetcher) as analysis, \
                 StateWriter(self.engine) as writer:
             self.fetcher, self.analysis, self.writer = fetcher, analysis, writer
             sender = asyncio.create_task(self._sender())

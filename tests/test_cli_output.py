@@ -173,3 +173,5 @@ def test_alert_table_keeps_ids_and_times_whole(engine, db_url):
     assert_fits(res.stdout)
     assert "2026-02-12 09:30" in res.stdout, res.stdout
     assert "1 (slack-talent-moves-europe): HTTP 500 Internal Server Error HTTP 500" in res.stdout
+    # one name for a delivery that failed and waits, as `alerts send` says it (it showed "pending")
+    assert "retrying" in res.stdout and "pending" not in res.stdout.split("not sent")[0]

@@ -300,6 +300,11 @@ def test_run_once_cli_and_status(tmp_path, farm, db_url):
     res = runner.invoke(app, ["--db", db_url, "--config", str(cfg), "run", "--once"])
     assert res.exit_code == 0, res.output
     assert "good: new 1 new of 1, 1 new events" in res.output and "gone: failed HTTP 404" in res.output
+    assert "watchers: 2   changed: 1   unchanged: 0   failed: 1   new items: 1   new events: 1" in res.output
+    gone = tmp_path / "gone.yaml"  # every watcher failed: cron and health checks see a non-zero exit
+    gone.write_text(f"watchers:\n  - name: dead1\n    url: {farm.base}/nothing\n  - name: dead2\n    url: {farm.base}/nope\n")
+    dead = runner.invoke(app, ["--db", f"sqlite:///{tmp_path / 'dead.db'}", "--config", str(gone), "run", "--once"])
+    assert dead.exit_code == 1 and "every watcher failed (2)" in dead.output, dead.output
     res = runner.invoke(app, ["--db", db_url, "--config", str(cfg), "watchers", "status", "--format", "json"])
     import json
 

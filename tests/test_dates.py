@@ -89,3 +89,22 @@ def test_a_date_that_leaves_the_calendar_in_utc_is_no_date():
 
     assert parse_date("0001-01-01T00:00:00+01:00") is None  # it raised OverflowError
     assert parse_date("2026-11-30T09:00:00+08:00") == datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
+
+
+def test_events_until_on_the_seeds_keeps_the_31_january_exit(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+    from tests.conftest import ROOT
+
+    db = ["--db", f"sqlite:///{tmp_path / 'm.db'}"]
+    runner = CliRunner()
+    assert runner.invoke(app, [*db, "backfill", str(ROOT / "seeds")]).exit_code == 0
+    res = runner.invoke(app, [*db, "events", "--until", "2026-02-01", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    assert [(e["person"], e["departure_date"]) for e in json.loads(res.output)] == [("杨恪", "2026-01-31")]
+    rows = json.loads(runner.invoke(app, [*db, "events", "--since", "2026-02-01", "--until", "2026-02-13", "-f", "json"]).output)
+    days = [e["departure_date"] for e in rows]
+    assert days == sorted(days, reverse=True) and len(days) >= 9 and "杨恪" not in {e["person"] for e in rows}
