@@ -101,7 +101,7 @@ class Tally:
         now = time.monotonic()
         p = self.polls
         log.info("last %ds: polled %d (new content %d, unchanged %d, failed %d); %d new entries, %d new events; "
-                 "alerts sent %d, failed %d (will retry), dead %d", now - self.since, sum(p.values()) - p["skipped"],
+                 "alerts sent %d, retrying %d, dead %d", now - self.since, sum(p.values()) - p["skipped"],
                  p["new"], p["unchanged"] + p["not-modified"], p["failed"], self.entries, self.events,
                  self.sent, self.failed, self.dead)
         self._reset(now)
