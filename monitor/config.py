@@ -231,12 +231,22 @@ def load_config(path: str | Path | None, *, required: bool = False) -> Config:
         for u in ch.urls:
             expanded, missing = _expand(u)
             if missing:
-                log.warning("channel %s: disabled, environment variable(s) not set: %s", ch.name, ", ".join(missing))
+                _warn_once(f"channel {ch.name}: disabled, environment variable(s) not set: {', '.join(missing)}")
                 ch.enabled = False
             urls.append(expanded)
         ch.urls = urls
         register(urls)  # masked in every log line from here on
     return config
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning about the configuration, once per process (it is read again on every reload)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        log.warning("%s", message)
 
 
 def env_channel() -> ChannelConfig | None:

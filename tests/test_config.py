@@ -78,3 +78,12 @@ def test_opml_import_refuses_a_bad_interval_before_reading_feeds(interval):
 
     with pytest.raises(ConfigError, match=r"interval .*must be a number with s, m, h or d \(e.g. 15m\)"):
         read_opml(OPML, interval=interval)
+
+
+def test_a_disabled_channel_is_warned_about_once_not_on_every_read(tmp_path, caplog, monkeypatch):
+    monkeypatch.delenv("HOOK_ONCE_TOKEN", raising=False)
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("channels:\n  - name: once\n    urls: ['json://127.0.0.1/${HOOK_ONCE_TOKEN}']\n")
+    for _ in range(3):  # the daemon reads the file again at start and on every change
+        load_config(cfg)
+    assert caplog.text.count("channel once: disabled") == 1
