@@ -637,7 +637,9 @@ def serve(
                   "(clients then send Authorization: Bearer <token>) or bind to 127.0.0.1")
         raise typer.Exit(2)
     if token:
-        err.print("every request (but /healthz) needs the token: Authorization: Bearer <MONITOR_TOKEN> or ?token=")
+        err.print(f"every request (but /healthz) needs the token: Authorization: Bearer <MONITOR_TOKEN>, or ?token=; "
+                  f"in a browser open http://{host}:{port}/events?token=<MONITOR_TOKEN> once (it sets a cookie)",
+                  highlight=False, markup=False)
     uvicorn.run(create_app(_engine(ctx), ctx.obj["config"], token), host=host, port=port, log_level="warning")
 
 
