@@ -92,8 +92,8 @@ class WatcherConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _http(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http:// or https:// URL")
+        if not re.fullmatch(r"https?://[^\s/?#]+(?:[/?#]\S*)?", v):
+            raise ValueError("must be an http:// or https:// URL (no spaces)")
         return v
 
     @field_validator("cron")
@@ -125,6 +125,8 @@ class WatcherConfig(_Strict):
     def _interval(cls, v: str) -> str:
         if not re.fullmatch(r"\d+\s*[smhd]", v.strip()):
             raise ValueError("must be a number with s, m, h or d (e.g. 15m)")
+        if interval_seconds(v) < 1:
+            raise ValueError("must be at least 1s")
         return v
 
 

@@ -87,3 +87,16 @@ def test_a_disabled_channel_is_warned_about_once_not_on_every_read(tmp_path, cap
     for _ in range(3):  # the daemon reads the file again at start and on every change
         load_config(cfg)
     assert caplog.text.count("channel once: disabled") == 1
+
+
+@pytest.mark.parametrize("line, error", [
+    ("    interval: 0m", "at least 1s"),
+    ("    url: https://bad host/rss", "no spaces"),
+])
+def test_a_zero_interval_and_a_spaced_url_are_refused(tmp_path, line, error):
+    cfg = tmp_path / "w.yaml"
+    body = {"interval": "    url: https://example.org/rss\n    interval: 0m\n",
+            "url": "    url: https://bad host/rss\n"}["interval" if "interval" in line else "url"]
+    cfg.write_text("watchers:\n  - name: w\n" + body)
+    with pytest.raises(ConfigError, match=error):
+        load_config(cfg)

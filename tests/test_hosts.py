@@ -24,10 +24,13 @@ FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></chan
 
 class Busy:
     """A loopback feed server that answers after `delay` s and records the most requests it had
-    in hand at once, and when each started."""
+    in hand at once, and when each started. With `hold`, a request is answered only once `hold`
+    are in hand (or after 3 s): a busy machine then cannot make the client look stricter than
+    it is."""
 
-    def __init__(self, delay: float = 0.3):
+    def __init__(self, delay: float = 0.3, hold: int = 0):
         self.now = self.most = 0
+        self.hold = hold
         self.starts: list[float] = []
         lock, busy = threading.Lock(), self
 
@@ -41,6 +44,10 @@ class Busy:
                     busy.most = max(busy.most, busy.now)
                     busy.starts.append(time.monotonic())
                 time.sleep(delay)
+                for _ in range(300):
+                    if busy.now >= busy.hold:
+                        break
+                    time.sleep(0.01)
                 with lock:
                     busy.now -= 1
                 self.send_response(200)
@@ -80,6 +87,7 @@ def test_the_default_is_two_at_once_per_host(busy):
 
 
 def test_a_host_with_its_own_concurrency(busy):
+    busy.hold = 8
     _fetch_all(busy, 16, hosts={busy.host: {"concurrency": 8}})
     assert busy.most == 8
 
@@ -114,6 +122,7 @@ def test_hosts_are_validated_with_the_line(tmp_path):
 
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_run_once_polls_one_host_with_the_limit_set_for_it(busy, tmp_path, workers):
+    busy.hold = 6
     cfg = tmp_path / "watchers.yaml"
     cfg.write_text(f"hosts:\n  '{busy.host}': {{concurrency: 6}}\nwatchers:\n"
                    + "".join(f"  - name: f{i}\n    url: http://{busy.host}/feed/{i}\n" for i in range(18)))
