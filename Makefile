@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test eval eval-all train bench browser-deps screenshot clean
+.PHONY: setup run test eval eval-all train words bench browser-deps screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,10 @@ train: $(STAMP)
 ## eval-all: the detector on every labelled file, and how it generalises (k-fold, leave-one-source-out)
 eval-all: $(STAMP)
 	$(BIN)/monitor eval $(LABELS) --cv 5 --loso
+
+## words: regenerate the feed prefilter's word list from the trigger patterns (after editing patterns/*.yaml)
+words: $(STAMP)
+	$(BIN)/python -c "from monitor.detect.literals import write_departure_words as w; print(w(), 'words')"
 
 ## bench: detector throughput
 bench: $(STAMP)

@@ -3,14 +3,16 @@ records out. It runs wherever there is a free core: the daemon sends fetched fee
 processes (they import only this, the parse stage and the detector), backfill calls it inline.
 
 `analyse_feed` first drops the items the watcher's previous body already held (by digest, before
-any parsing: a changed feed usually has 1-3 new items out of 50), then parses the rest and
+any parsing: a changed feed usually has 1-3 new items out of 50) and the new items without any
+departure word in their raw text (which the detector could not report), then parses the rest and
 classifies every article.
 """
 from __future__ import annotations
 
 from monitor.detect import classify
 from monitor.parse import parse_document
-from monitor.parse.feeds import only_new_entries
+from monitor.detect.literals import might_report
+from monitor.parse.feeds import NewEntries, only_new_entries
 from monitor.parse.lang import detect_language
 from monitor.records import Analysed, Article, Document, FeedJob, FeedResult
 
@@ -26,10 +28,16 @@ def analyse_articles(articles: list[Article]) -> Analysed:
 
 
 def analyse_feed(job: FeedJob) -> FeedResult:
-    """Parse the new part of `job.data` and detect departures in it."""
-    data, digests = only_new_entries(job.data, job.known) if job.data[:1024].lstrip()[:1] == b"<" else (job.data, None)
+    """Parse the new items of `job.data` that could report a departure (a departure word in
+    their raw text: monitor.detect.literals), and detect departures in them. The other new items
+    are counted, never parsed nor stored."""
+    if job.data[:1024].lstrip()[:1] == b"<":
+        found = only_new_entries(job.data, job.known, might_report, job.content_type)
+    else:
+        found = NewEntries(job.data, None)
+    data, digests = found.data, found.digests
     if data is None:
-        return FeedResult(digests=digests)
+        return FeedResult(digests=digests, entries=found.new or 0, candidates=0)
     doc = Document(name=job.url, data=data, content_type=job.content_type, url=job.url, headers=job.headers)
     parsed = parse_document(doc, tz=job.tz)
     articles = [a for a in parsed if isinstance(a, Article)]
@@ -43,4 +51,5 @@ def analyse_feed(job: FeedJob) -> FeedResult:
     for art, _ in items:  # the store keeps no article body: hash it here, send the rest without it
         art.content_hash  # noqa: B018 - computed (and cached on the article) before the text goes
         art.text = ""
-    return FeedResult(items=items, entries=len(articles), digests=digests)
+    return FeedResult(items=items, entries=len(articles) if found.new is None else found.new,
+                      candidates=len(articles), digests=digests)

@@ -67,10 +67,12 @@ def _floor(res: FetchResult, now: datetime) -> timedelta:
 class PollOutcome:
     watcher: str
     status: str  # "new", "unchanged", "not-modified", "failed", "skipped"
-    entries: int = 0
-    new_entries: int = 0
+    entries: int = 0  # new items in the body (all of them when it could not be split)
+    new_entries: int = 0  # items stored as articles (new to this watcher)
     new_events: int = 0
     error: str | None = None
+    candidates: int = 0  # new items parsed: a departure word in their raw text
+    split: bool = False  # the body was split into items (entries and candidates counted before parsing)
 
 
 class Tally:
@@ -82,12 +84,13 @@ class Tally:
         self._reset(time.monotonic())
 
     def _reset(self, now: float) -> None:
-        self.since, self.polls, self.entries, self.events = now, Counter(), 0, 0
+        self.since, self.polls, self.entries, self.candidates, self.events = now, Counter(), 0, 0, 0
         self.sent = self.failed = self.dead = 0
 
     def poll(self, o: PollOutcome) -> None:
         self.polls[o.status] += 1
-        self.entries += o.new_entries
+        self.entries += o.entries if o.split else o.new_entries
+        self.candidates += o.candidates if o.split else o.new_entries
         self.events += o.new_events
 
     def deliveries(self, r) -> None:  # an alerts.sender.SendResult
@@ -100,9 +103,9 @@ class Tally:
         """Log the summary line and start counting again."""
         now = time.monotonic()
         p = self.polls
-        log.info("last %ds: polled %d (new content %d, unchanged %d, failed %d); %d new entries, %d new events; "
-                 "alerts sent %d, retrying %d, dead %d", now - self.since, sum(p.values()) - p["skipped"],
-                 p["new"], p["unchanged"] + p["not-modified"], p["failed"], self.entries, self.events,
+        log.info("last %ds: polled %d (new content %d, unchanged %d, failed %d); %d new entries, %d candidates, "
+                 "%d new events; alerts sent %d, retrying %d, dead %d", now - self.since, sum(p.values()) - p["skipped"],
+                 p["new"], p["unchanged"] + p["not-modified"], p["failed"], self.entries, self.candidates, self.events,
                  self.sent, self.failed, self.dead)
         self._reset(now)
 
@@ -212,7 +215,9 @@ def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: 
             outcome.new_entries, outcome.new_events = len(new), summary.new_events
             if summary.new_event_ids and log.isEnabledFor(logging.INFO):
                 _log_new_events(engine, summary.new_event_ids, state.name)
-    state.items_seen += outcome.new_entries
+    if not outcome.split:  # a body read whole: its new items are those not stored before
+        state.items_seen += outcome.new_entries
+        state.candidates += outcome.new_entries
     if save:
         save_watcher_state(engine, state)
 
@@ -247,7 +252,11 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
         outcome.error = result.error
     elif res.ok:
         outcome.status, outcome.entries, outcome.error = "new", result.entries, None
+        outcome.candidates, outcome.split = result.candidates, result.digests is not None
         items, state.body_hash, state.entry_digests = result.items, reply.digest, result.digests
+        if outcome.split:
+            state.items_seen += result.entries
+            state.candidates += result.candidates
     _record(state, w, res, outcome, now)
     if writer is None:
         await asyncio.to_thread(_store, engine, state, items, routes, outcome)

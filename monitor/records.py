@@ -106,6 +106,7 @@ class FeedResult:
     none, and their content_hash was taken from it before it was dropped."""
 
     items: Analysed = field(default_factory=list)
-    entries: int = 0  # items parsed (the new ones when the previous body was known)
+    entries: int = 0  # new items (all items of a body that could not be split)
+    candidates: int = 0  # of those, the ones parsed (a departure word in their raw text)
     digests: bytes | None = None  # of every item in the body, for the next poll
     error: str | None = None  # the body could not be read as a feed or page

@@ -145,7 +145,8 @@ def poll1(engine, w, fetcher=None, routes=None, **kw):
 def test_conditional_get_and_unchanged(engine, farm):
     w = watcher(farm, "/feed")
     first = poll1(engine, w)
-    assert first.status == "new" and first.entries == 1 and first.new_entries == 1
+    # one new item, without a departure word: counted, never parsed nor stored
+    assert first.status == "new" and first.entries == 1 and (first.candidates, first.new_entries) == (0, 0)
     second = poll1(engine, w)
     assert second.status == "not-modified"
     assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag
@@ -299,8 +300,8 @@ def test_run_once_cli_and_status(tmp_path, farm, db_url):
     runner = CliRunner()
     res = runner.invoke(app, ["--db", db_url, "--config", str(cfg), "run", "--once"])
     assert res.exit_code == 0, res.output
-    assert "good: new 1 new of 1, 1 new events" in res.output and "gone: failed HTTP 404" in res.output
-    assert "watchers: 2   changed: 1   unchanged: 0   failed: 1   new items: 1   new events: 1" in res.output
+    assert "good: new 1 new items, 1 read, 1 new events" in res.output and "gone: failed HTTP 404" in res.output
+    assert "watchers: 2   changed: 1   unchanged: 0   failed: 1   new items: 1   candidates: 1   new events: 1" in res.output
     gone = tmp_path / "gone.yaml"  # every watcher failed: cron and health checks see a non-zero exit
     gone.write_text(f"watchers:\n  - name: dead1\n    url: {farm.base}/nothing\n  - name: dead2\n    url: {farm.base}/nope\n")
     dead = runner.invoke(app, ["--db", f"sqlite:///{tmp_path / 'dead.db'}", "--config", str(gone), "run", "--once"])
@@ -428,7 +429,7 @@ def test_polls_in_a_worker_process_send_validators_and_survive_the_workers_death
     config = Config(watchers=[watcher(farm, "/feed")])
     first = asyncio.run(poll_once(engine, config, workers=1))
     second = asyncio.run(poll_once(engine, config, workers=1))
-    assert (first[0].status, first[0].new_entries, second[0].status) == ("new", 1, "not-modified")
+    assert (first[0].status, first[0].entries, second[0].status) == ("new", 1, "not-modified")
     assert farm.hits["/feed"][1].get("If-None-Match") == state(engine).etag  # sent by the worker
 
     async def go():

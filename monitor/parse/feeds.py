@@ -3,10 +3,14 @@ JSON Feed 1.0/1.1, which feedparser does not read."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import re
 import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import feedparser
@@ -75,25 +79,78 @@ def entry_digest(chunk: bytes) -> bytes:
     return hashlib.blake2b(chunk, digest_size=DIGEST_SIZE).digest()
 
 
-def only_new_entries(data: bytes, known: bytes | None) -> tuple[bytes | None, bytes | None]:
-    """(the feed with only the items not in `known`, the digests of all its items). The first is
-    None when every item is known; the feed comes back whole when it cannot be split or nothing
-    is known; the second is None when it cannot be split."""
+@dataclass
+class NewEntries:
+    """What `only_new_entries` found: the body to parse (None: nothing to parse), the digests of
+    every item (None: the body could not be split), how many items were new, and how many of
+    those `keep` passed (the ones in `data`)."""
+    data: bytes | None
+    digests: bytes | None
+    new: int | None = None  # None: not split, so not counted before parsing
+    kept: int | None = None
+
+
+def only_new_entries(data: bytes, known: bytes | None, keep: Callable[[bytes], bool] | None = None,
+                     content_type: str | None = None) -> NewEntries:
+    """The feed with only the items not in `known` (the digests of the previous body's items)
+    and, with `keep` (a test of an item's raw text: see item_texts), only those it passes. The
+    body comes back whole when it cannot be split or every item stays; `data` is None when none
+    does."""
     parts = split_entries(data)
     if parts is None:
-        return data, None
+        return NewEntries(data, None)
     head, chunks, tail = parts
     digests = [entry_digest(c) for c in chunks]
     all_digests = b"".join(digests[:MAX_DIGESTS])
-    if not known:
-        return data, all_digests
-    seen = {known[i:i + DIGEST_SIZE] for i in range(0, len(known), DIGEST_SIZE)}
+    seen = {known[i:i + DIGEST_SIZE] for i in range(0, len(known), DIGEST_SIZE)} if known else set()
     new = [c for c, d in zip(chunks, digests) if d not in seen]
-    if not new:
-        return None, all_digests
-    if len(new) == len(chunks):
-        return data, all_digests
-    return head + b"\n".join(new) + tail, all_digests
+    if keep is not None:
+        encodings = declared_encodings(head, content_type)
+        kept = [c for c in new if keep(item_texts(c, encodings))]
+    else:
+        kept = new
+    out = NewEntries(None, all_digests, len(new), len(kept))
+    if kept:
+        out.data = data if len(kept) == len(chunks) else head + b"\n".join(kept) + tail
+    return out
+
+
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._\-]+)", re.I)
+_CDATA = re.compile(r"<!\[CDATA\[|\]\]>")
+_TAG = re.compile(r"<[^<>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def declared_encodings(head: bytes, content_type: str | None) -> list[str]:
+    """The encodings a feed's bytes may be in: the HTTP charset, the XML declaration's, UTF-8."""
+    out = []
+    if content_type and (m := _CHARSET.search(content_type)):
+        out.append(m.group(1))
+    if m := _XML_ENCODING.search(head[:500]):
+        out.append(m.group(1).decode("ascii"))
+    out.append("utf-8")
+    return list(dict.fromkeys(e.lower() for e in out))
+
+
+def item_texts(chunk: bytes, encodings: list[str]) -> list[str] | None:
+    """An item's raw text as a reader would see it, in every reading that could matter: decoded
+    with each encoding that can decode it, CDATA markers dropped, entities unescaped twice (for
+    double-escaped HTML), tags removed both with and without a space in their place,
+    NFKC-folded (full-width letters) and case-folded. None when no encoding decodes it (the
+    caller then keeps the item: the test must never hide one)."""
+    out = []
+    for enc in encodings:
+        try:
+            text = chunk.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        once = html.unescape(_CDATA.sub("", text))
+        for text in (once, html.unescape(once)):
+            for sep in ("", " "):
+                t = _TAG.sub(sep, _TAG.sub(sep, text))
+                out.append(_SPACE.sub(" ", unicodedata.normalize("NFKC", t)).casefold())
+    return out or None
 
 
 def parse_feed(data: bytes, *, headers: dict[str, str] | None = None, source: str, tz: str | None = None) -> list[Article]:

@@ -272,7 +272,9 @@ def _metrics(engine: Engine) -> str:
     lines.append("# TYPE monitor_fetch_latency_seconds summary")
     lines.append(f"monitor_fetch_latency_seconds_sum {sum(w.fetch_seconds_total for w in watchers):.6f}")
     lines.append(f"monitor_fetch_latency_seconds_count {sum(w.polls for w in watchers)}")
-    metric("monitor_entries_parsed_total", "New feed entries processed.", "counter", [({}, sum(w.items_seen for w in watchers))])
+    metric("monitor_entries_parsed_total", "New feed entries seen.", "counter", [({}, sum(w.items_seen for w in watchers))])
+    metric("monitor_candidates_total", "New feed entries parsed and read: a departure word in their raw text.", "counter",
+           [({}, sum(w.candidates for w in watchers))])
     metric("monitor_watchers_failing", "Watchers whose last poll failed.", "gauge",
            [({}, sum(1 for w in watchers if w.consecutive_failures))])
     return "\n".join(lines) + "\n"

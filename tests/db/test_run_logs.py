@@ -55,7 +55,7 @@ def test_run_logs_events_and_summaries_not_library_chatter(any_db, farm, tmp_pat
         proc = _run(any_db, cfg, log, *(["-v"] if verbose else []))
         try:
             _until(path, r"new event #\d+: Departure: Mark Barnett left Invesco \(2026-02-10, from w\)")
-            _until(path, r"polled [1-9]\d* \(new content 1, unchanged \d+, failed 0\); 1 new entries, 1 new events")
+            _until(path, r"polled [1-9]\d* \(new content 1, unchanged \d+, failed 0\); 1 new entries, 1 candidates, 1 new events")
             time.sleep(4)  # a few more polls and scheduler runs
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(30) == 0

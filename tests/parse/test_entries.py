@@ -24,12 +24,13 @@ def test_a_new_item_is_all_that_is_parsed():
     feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
             b"<item><title>old</title><guid>1</guid></item>\n<item><title>older</title><guid>2</guid></item>"
             b"</channel></rss>")
-    _, known = only_new_entries(feed, None)
+    known = only_new_entries(feed, None).digests
     grown = feed.replace(b"<item>", b"<item><title>new</title><guid>3</guid></item><item>", 1)
-    mini, digests = only_new_entries(grown, known)
+    found = only_new_entries(grown, known)
+    mini, digests = found.data, found.digests
     assert [a.title for a in parse_feed(mini, source="t")] == ["new"]
     assert len(digests) == 3 * len(entry_digest(b""))
-    assert only_new_entries(grown, digests)[0] is None  # the same items again: nothing to parse
+    assert only_new_entries(grown, digests).data is None  # the same items again: nothing to parse
 
 
 @pytest.mark.parametrize("body", [
@@ -40,7 +41,8 @@ def test_a_new_item_is_all_that_is_parsed():
 ])
 def test_an_unusual_layout_is_parsed_whole(body):
     assert split_entries(body) is None
-    assert only_new_entries(body, b"\0" * 8) == (body, None)
+    found = only_new_entries(body, b"\0" * 8)
+    assert (found.data, found.digests) == (body, None)
 
 
 @pytest.mark.parametrize("path", real_feeds(), ids=lambda p: p.name)
@@ -52,7 +54,8 @@ def test_real_feeds_split_exactly(path):
     data = path.read_bytes()
     parts = split_entries(data)
     if parts is None:  # a layout the splitter does not know (a sitemap): parsed whole, as it is
-        assert only_new_entries(data, b"\0" * 8) == (data, None)
+        found = only_new_entries(data, b"\0" * 8)
+        assert (found.data, found.digests) == (data, None)
         return
     head, chunks, tail = parts
     assert data.startswith(head) and data.endswith(tail) and all(c in data for c in chunks)
@@ -61,6 +64,6 @@ def test_real_feeds_split_exactly(path):
     assert [key(a) for arts in one_by_one for a in arts] == [key(a) for a in full]
     assert all(len(arts) <= 1 for arts in one_by_one)
     digests = [entry_digest(c) for c in chunks]
-    assert only_new_entries(data, b"".join(digests))[0] is None
-    mini, _ = only_new_entries(data, b"".join(digests[1:]))
+    assert only_new_entries(data, b"".join(digests)).data is None
+    mini = only_new_entries(data, b"".join(digests[1:])).data
     assert [key(a) for a in parse_feed(mini, source="t")] == [key(a) for a in one_by_one[0]]

@@ -24,7 +24,7 @@ def _watcher_upsert(dialect: str):
 
 # the columns a poll writes; the rest (configuration, leases) belong to sync_watchers and claims
 POLL_COLUMNS = ("url", "etag", "last_modified", "body_hash", "entry_digests", "last_check", "last_success",
-                "last_error", "last_status", "consecutive_failures", "next_check", "items_seen", "polls",
+                "last_error", "last_status", "consecutive_failures", "next_check", "items_seen", "candidates", "polls",
                 "fetch_seconds_total", "status_counts")
 
 
@@ -100,5 +100,6 @@ def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) 
         "consecutive_failures": r.consecutive_failures if r else 0,
         "next_check": iso(r.next_check) if r else None,
         "items_seen": r.items_seen if r else 0,
+        "candidates": r.candidates if r else 0,
         "polls": r.polls if r else 0,
     }
