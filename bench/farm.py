@@ -3,7 +3,8 @@ distinct (its titles and links carry the feed number), served with ETags by one 
 
 Round 1 serves every feed; `POST /round2` switches to round 2, where ~10 % of feeds gain an item
 (new ETag) and the rest answer 304 to a conditional GET. 1 % of feeds are slow (2 s), 1 % fail
-(HTTP 500). Run: python bench/farm.py N PORT (prints "ready" when listening).
+(HTTP 500). Run: python bench/farm.py N PORT [ADDRESSES] (prints "ready" when listening); with
+ADDRESSES = 100 it answers on 127.0.0.1 … 127.0.0.100, and feed i lives at 127.0.0.(1 + i % 100).
 """
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ class Farm:
         self.round = 1
         self.bodies = [make_distinct(bases[i % len(bases)], i) for i in range(n)]
         self.round2 = {i: extra_item(self.bodies[i], i) for i in range(0, n, 10)}  # ~10 % change
-        self.slow = set(range(5, n, 100))
-        self.failing = set(range(7, n, 100))
+        # 1 % slow, 1 % failing, spread over the publisher addresses (feed i is on 127.0.0.(1 + i % 100)):
+        # every 100th feed would put them all on one host, whose 2-at-a-time limit then serialises them
+        self.slow = set(range(5, n, 101))
+        self.failing = set(range(7, n, 103))
         self.hits: dict[int, int] = {}  # GET /feed/N per feed since the last POST /reset
 
     def body(self, i: int) -> bytes:
@@ -101,13 +104,23 @@ class Farm:
         return "200 OK", body, f"ETag: {etag}\r\n"
 
 
-async def main(n: int, port: int) -> None:
+def addresses(count: int) -> list[str]:
+    """The loopback addresses the farm answers on: 127.0.0.1 … 127.0.0.COUNT (all of 127/8 is
+    loopback), so that it stands for COUNT publishers, each with its own per-host limit."""
+    return [f"127.0.0.{k}" for k in range(1, count + 1)]
+
+
+def feed_url(i: int, port: int, count: int = 1) -> str:
+    return f"http://127.0.0.{1 + i % count}:{port}/feed/{i}"
+
+
+async def main(n: int, port: int, count: int = 1) -> None:
     farm = Farm(n)
-    server = await asyncio.start_server(farm.handle, "127.0.0.1", port, backlog=1024)
+    server = await asyncio.start_server(farm.handle, addresses(count), port, backlog=1024)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1))

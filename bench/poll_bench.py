@@ -1,9 +1,11 @@
-"""Polling throughput on the loopback farm (bench/farm.py): `monitor run --once` logic over N
-watchers, round 1 (every feed new) and round 2 (~10 % changed, the rest 304), with the bare
-httpx GET loop as the floor. Reports feeds/s, entries stored and peak RSS.
+"""Polling throughput as users run it: `monitor run --once` as a process (start-up, config,
+workers included) over N watchers on the loopback farm (bench/farm.py) spread over 100 publisher
+addresses (127.0.0.1 … 127.0.0.100, each with the default per-host limit), round 1 (every feed
+new) and round 2 (~10 % changed, the rest 304), with the bare httpx GET loop as the floor and
+lemon24/reader on a fresh farm in the same run. Reports feeds/s, CPU per feed, peak RSS and PSS.
 
-Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W] [--no-reader]
-(default: 1000 3000, 2 workers, reader on a fresh farm after monitor)
+Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W] [--hosts H] [--no-reader]
+(default: 1000 3000, 2 workers, 100 hosts)
 """
 from __future__ import annotations
 
@@ -23,11 +25,8 @@ from sqlmodel import Session, func, select
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from monitor.config import Config, WatcherConfig  # noqa: E402
-from monitor.daemon import poll_once  # noqa: E402
 from monitor.db.models import ArticleRow  # noqa: E402
 from monitor.db.store import open_engine  # noqa: E402
-from monitor.sources.http import Fetcher  # noqa: E402
 
 
 def start_farm(n: int, port: int) -> subprocess.Popen:
@@ -113,83 +112,91 @@ def _cpu_s(pid: int) -> float:
         return 0.0
 
 
-def _cpu_split(farm_pid: int) -> tuple[float, float, float]:
-    """CPU seconds so far of this process (the poller), its finished children (the analysis
-    workers of past rounds) and the farm."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, _cpu_s(farm_pid)
-
-
 def _children(pid: int) -> list[int]:
+    """Every descendant of `pid` (the CLI's worker processes)."""
     try:
-        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
-                for c in (t / "children").read_text().split()]
+        kids = [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
     except OSError:
         return []
+    return kids + [g for k in kids for g in _children(k)]
 
 
-class RssSampler(threading.Thread):
-    """Peak of the summed RSS (and of the summed PSS) of this process and its children (the
-    workers), sampled every 50 ms; `exclude` (the farm) is left out."""
+class TreeSampler(threading.Thread):
+    """Peak summed RSS and PSS of process `pid` and its children (the CLI and its workers),
+    sampled every 50 ms."""
 
-    def __init__(self, exclude: set[int]):
+    def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.exclude, self.peak, self.peak_self, self.peak_pss, self.stop = exclude, 0, 0, 0, threading.Event()
+        self.pid, self.peak, self.peak_self, self.peak_pss, self.stop = pid, 0, 0, 0, threading.Event()
 
     def run(self) -> None:
-        me = os.getpid()
         while not self.stop.wait(0.05):
-            pids = [me, *(c for c in _children(me) if c not in self.exclude)]
-            own = _rss_kb(me)
-            total = own + sum(_rss_kb(c) for c in pids[1:])
-            self.peak, self.peak_self = max(self.peak, total), max(self.peak_self, own)
+            pids = [self.pid, *_children(self.pid)]
+            own = _rss_kb(self.pid)
+            self.peak, self.peak_self = max(self.peak, own + sum(_rss_kb(c) for c in pids[1:])), max(self.peak_self, own)
             self.peak_pss = max(self.peak_pss, sum(_pss_kb(p) for p in pids))
 
 
-def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
-    farm = start_farm(n, port)
-    sampler = RssSampler({farm.pid})
+def run_once(db: str, cfg: Path, workers: int) -> tuple[float, float, TreeSampler, str]:
+    """`monitor run --once` as a user runs it: a process (start-up, config, workers included).
+    (wall seconds, CPU seconds of it and its workers, the memory sampler, its summary line)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen([str(HERE.parent / ".venv" / "bin" / "monitor"), "--db", db, "--config", str(cfg), "run", "--once",
+                             "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MONITOR_ALERT_URLS": ""})
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out, errs = proc.communicate(timeout=3600)
+    dt = time.perf_counter() - t
+    sampler.stop.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        print(errs[-2000:])
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return dt, cpu, sampler, out.strip().splitlines()[-1] if out.strip() else ""
+
+
+def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int = 100) -> None:
+    from farm import feed_url
+
+    farm = subprocess.Popen([sys.executable, str(HERE / "farm.py"), str(n), str(port), str(hosts)], stdout=subprocess.PIPE, text=True)
+    assert farm.stdout.readline().strip() == "ready"
     try:
-        base = f"http://127.0.0.1:{port}"
-        urls = [f"{base}/feed/{i}" for i in range(n)]
+        urls = [feed_url(i, port, hosts) for i in range(n)]
         floor = floor_seconds(urls)
         with tempfile.TemporaryDirectory() as tmp:
-            engine = open_engine(f"sqlite:///{tmp}/bench.db")
-            config = Config(watchers=[WatcherConfig(name=f"f{i}", url=u, interval="1h") for i, u in enumerate(urls)])
-            fetcher_kw = dict(per_host=n, deadline=30.0)  # one loopback host stands for N publishers
+            cfg = Path(tmp) / "watchers.yaml"
+            cfg.write_text("watchers:\n" + "".join(f"  - name: f{i}\n    url: {u}\n    interval: 1h\n" for i, u in enumerate(urls)))
+            db = f"sqlite:///{tmp}/bench.db"
             rounds = []
-            sampler.start()
             for r in (1, 2):
                 if r == 2:
-                    httpx.post(f"{base}/round2")
-                cpu0, t = _cpu_split(farm.pid), time.perf_counter()
-                outcomes = asyncio.run(poll_once(engine, config, fetcher=Fetcher(**fetcher_kw), deliver=False,
-                                                 workers=workers))
-                dt = time.perf_counter() - t
-                cpu = [b - a for a, b in zip(cpu0, _cpu_split(farm.pid))]
-                states = {s: sum(o.status == s for o in outcomes) for s in ("new", "not-modified", "unchanged", "failed")}
-                rounds.append((r, dt, states, cpu))
+                    httpx.post(f"http://127.0.0.1:{port}/round2")
+                farm_cpu = _cpu_s(farm.pid)
+                dt, cpu, sampler, summary = run_once(db, cfg, workers)
+                rounds.append((r, dt, cpu, _cpu_s(farm.pid) - farm_cpu, sampler, summary))
+            engine = open_engine(db)
             with Session(engine) as s:
                 stored = s.exec(select(func.count()).select_from(ArticleRow)).one()
-        print(f"N={n}: bare httpx GET floor {n / floor:7.0f} feeds/s")
-        for r, dt, states, cpu in rounds:
-            print(f"N={n}: round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s)  {states}")
-            print(f"N={n}: round {r} CPU per feed: poller {cpu[0] / n * 1000:.1f} ms, workers (fetch, parse, detect) "
-                  f"{cpu[1] / n * 1000:.1f} ms, farm {cpu[2] / n * 1000:.1f} ms; cores busy {sum(cpu) / dt:.2f}")
-        sampler.stop.set()
-        sampler.join()
-        print(f"N={n}: entries stored {stored}; peak RSS, all processes (poller + {workers} workers): "
-              f"{sampler.peak / 1024:.0f} MB (poller alone {sampler.peak_self / 1024:.0f} MB); "
-              f"peak summed PSS (shared pages counted once) {sampler.peak_pss / 1024:.0f} MB", flush=True)
+        print(f"N={n}, {hosts} hosts: bare httpx GET floor {n / floor:7.0f} feeds/s")
+        for r, dt, cpu, farm_cpu, sampler, summary in rounds:
+            print(f"N={n}: monitor run --once round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s); CPU per feed {cpu / n * 1000:.1f} ms "
+                  f"(monitor + workers), farm {farm_cpu / n * 1000:.1f} ms; cores busy {(cpu + farm_cpu) / dt:.2f}; "
+                  f"peak RSS {sampler.peak / 1024:.0f} MB (main process {sampler.peak_self / 1024:.0f} MB), "
+                  f"peak PSS {sampler.peak_pss / 1024:.0f} MB\n    {summary}")
+        print(f"N={n}: articles stored {stored}", flush=True)
     finally:
         farm.terminate()
         farm.wait()
     if not with_reader:
         return
-    farm = start_farm(n, port + 100)  # a fresh farm (round 1 again) for reader
+    farm = subprocess.Popen([sys.executable, str(HERE / "farm.py"), str(n), str(port + 1), str(hosts)], stdout=subprocess.PIPE, text=True)
+    assert farm.stdout.readline().strip() == "ready"  # a fresh farm (round 1 again) for reader
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            got = reader_rounds([f"http://127.0.0.1:{port + 100}/feed/{i}" for i in range(n)], f"http://127.0.0.1:{port + 100}", tmp)
+            got = reader_rounds([feed_url(i, port + 1, hosts) for i in range(n)], f"http://127.0.0.1:{port + 1}", tmp)
         if got:
             print(f"N={n}: lemon24/reader round 1 {n / got[0]:7.1f} feeds/s, round 2 {n / got[1]:7.1f} feeds/s", flush=True)
         else:
@@ -201,12 +208,16 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    workers = 2
-    if "--workers" in args:
-        i = args.index("--workers")
-        workers = int(args[i + 1])
-        del args[i:i + 2]
+    workers, hosts = 2, 100
+    for flag in ("--workers", "--hosts"):
+        if flag in args:
+            i = args.index(flag)
+            if flag == "--workers":
+                workers = int(args[i + 1])
+            else:
+                hosts = int(args[i + 1])
+            del args[i:i + 2]
     with_reader = "--no-reader" not in args
     args = [a for a in args if a != "--no-reader"]
     for i, n in enumerate(int(a) for a in (args or ["1000", "3000"])):
-        bench(n, 18700 + i, workers, with_reader)
+        bench(n, 18700 + 2 * i, workers, with_reader, hosts)

@@ -133,14 +133,31 @@ def departure_words() -> tuple[str, ...] | None:
     return None if lines == ["*"] else tuple(lines)
 
 
+@lru_cache(maxsize=1)
+def _automaton():
+    """Every departure word without its spaces (item_texts removes them from the text), in one
+    Aho-Corasick automaton: one pass over an item's text, whatever the number of words."""
+    import ahocorasick
+
+    words = departure_words()
+    if words is None:
+        return None
+    a = ahocorasick.Automaton()
+    for w in words:
+        key = re.sub(r"\s+", "", w)
+        a.add_word(key, key)
+    a.make_automaton()
+    return a
+
+
 def might_report(texts: list[str] | None) -> bool:
     """Whether an item whose raw text readings are `texts` (monitor.parse.feeds.item_texts) could
     hold a departure the detector reports: some departure word in some reading. Unreadable
     (None) or no prefilter: yes."""
-    words = departure_words()
-    if texts is None or words is None:
+    a = _automaton()
+    if texts is None or a is None:
         return True
-    return any(w in t for t in texts for w in words)
+    return any(next(a.iter(t), None) is not None for t in texts if t)
 
 
 def write_departure_words() -> int:

@@ -8,7 +8,6 @@ import io
 import json
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,6 +15,7 @@ from datetime import datetime, timezone
 import feedparser
 
 from monitor.parse.dates import parse_date
+from monitor.parse.lang import fold_width
 from monitor.parse.text import html_to_text
 from monitor.records import Article
 
@@ -117,9 +117,12 @@ def only_new_entries(data: bytes, known: bytes | None, keep: Callable[[bytes], b
 
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._\-]+)", re.I)
-_CDATA = re.compile(r"<!\[CDATA\[|\]\]>")
-_TAG = re.compile(r"<[^<>]*>")
-_SPACE = re.compile(r"\s+")
+# markup, not text to the detector: CDATA markers (first: "<![CDATA[" is no tag) and tags as an
+# HTML parser reads them ("a < b" is text)
+_MARKUP = re.compile(r"<!\[CDATA\[|\]\]>|<[A-Za-z/!?][^<>]*>")
+# full-width letters, digits and hyphen: the part of fold_width that can change a departure word's
+# match (the words hold no other punctuation: tests/parse/test_prefilter.py checks)
+_FULL_WIDTH = re.compile("[\uff0d\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 def declared_encodings(head: bytes, content_type: str | None) -> list[str]:
@@ -134,10 +137,12 @@ def declared_encodings(head: bytes, content_type: str | None) -> list[str]:
 
 
 def item_texts(chunk: bytes, encodings: list[str]) -> list[str] | None:
-    """An item's raw text as a reader would see it, in every reading that could matter: decoded
-    with each encoding that can decode it, CDATA markers dropped, entities unescaped twice (for
-    double-escaped HTML), tags removed both with and without a space in their place,
-    NFKC-folded (full-width letters) and case-folded. None when no encoding decodes it (the
+    """An item's raw text as the detector could read it, in every reading that could matter, for
+    a substring test of departure words: decoded with each encoding that decodes it, CDATA
+    markers dropped, entities unescaped (twice as well, when entities remain: double-escaped
+    HTML), tags and ALL whitespace removed (so "re<b>sign</b>ed", "step<br>down" and "step
+    down" read "resigned", "stepdown"; the words are matched without their spaces too),
+    full-width forms folded as the detector folds them, and case-folded. None when no encoding decodes it (the
     caller then keeps the item: the test must never hide one)."""
     out = []
     for enc in encodings:
@@ -145,11 +150,12 @@ def item_texts(chunk: bytes, encodings: list[str]) -> list[str] | None:
             text = chunk.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        once = html.unescape(_CDATA.sub("", text))
-        for text in (once, html.unescape(once)):
-            for sep in ("", " "):
-                t = _TAG.sub(sep, _TAG.sub(sep, text))
-                out.append(_SPACE.sub(" ", unicodedata.normalize("NFKC", t)).casefold())
+        once = html.unescape(text) if "&" in text else text
+        for t in (once, html.unescape(once)) if "&" in once else (once,):
+            t = "".join(_MARKUP.sub("", t).split())
+            if not t.isascii() and _FULL_WIDTH.search(t):
+                t = fold_width(t)
+            out.append(t.lower() if t.isascii() else t.casefold())
     return out or None
 
 

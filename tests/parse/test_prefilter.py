@@ -22,6 +22,8 @@ DEV = SHARED / "eval-dev"
 
 def test_the_word_list_is_in_step_with_the_triggers():
     assert list(departure_words()) == departure_words_from_rules(), "patterns changed: run `make words`"
+    # item_texts folds only full-width letters and digits: a word with punctuation would need more
+    assert all(c.isalnum() or c in " -" for w in departure_words() for c in w)
 
 
 def _losses(data: bytes, content_type: str | None = None) -> list[str]:
@@ -128,5 +130,8 @@ def test_an_item_in_traditional_script_or_full_width_letters_passes():
     enc = ["utf-8"]
     assert might_report(item_texts("<item><title>台積電資深副總經理宣布退休</title></item>".encode(), enc))
     assert might_report(item_texts("<item><title>ＣＥＯ Ｊａｎｅ Ｄｏｅ ＲＥＳＩＧＮＳ</title></item>".encode(), enc))
+    assert might_report(item_texts("<item><title>他不寻求ｒｅ－ｅｌｅｃｔｉｏｎ</title></item>".encode(), enc))
+    assert might_report(item_texts(b"<item><title>Jane Doe re<b>sign</b>ed; <![CDATA[a < b]]></title></item>", enc))
+    assert might_report(item_texts(b"<item><description>&amp;lt;p&amp;gt;to step&amp;lt;br&amp;gt;down</description></item>", enc))
     assert not might_report(item_texts(b"<item><title>Quarterly results beat forecasts</title></item>", enc))
     assert might_report(item_texts(b"\xff\xfe<item>", ["ascii"]))  # undecodable: kept, never hidden
