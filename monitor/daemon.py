@@ -202,8 +202,8 @@ class StateWriter:
 
 def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: PollOutcome,
            save: bool = True) -> None:
-    """The entries this watcher has not processed before (with their marks, one transaction),
-    then (`save`) its state. Killed in between, the next poll finds the entries marked: nothing
+    """The entries this watcher has not processed before: their seen marks, and the ones that
+    report departures as articles with their events (one transaction); then (`save`) its state. Killed in between, the next poll finds the entries marked: nothing
     twice."""
     if items:
         keyed = {entry_key(a): (a, d) for a, d in items}
@@ -211,7 +211,9 @@ def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: 
         new = [(k, ad) for k, ad in keyed.items() if k in fresh]
         if new:
             summary = Summary()
-            store_analysed(engine, [ad for _, ad in new], summary, routes, [(state.name, k) for k, _ in new])
+            # only departure articles are stored; every new entry gets its seen mark (which is all
+            # the dedupe of the next polls needs)
+            store_analysed(engine, [ad for _, ad in new if ad[1]], summary, routes, [(state.name, k) for k, _ in new])
             outcome.new_entries, outcome.new_events = len(new), summary.new_events
             if summary.new_event_ids and log.isEnabledFor(logging.INFO):
                 _log_new_events(engine, summary.new_event_ids, state.name)

@@ -484,3 +484,22 @@ def test_an_alert_goes_out_when_its_event_is_written_not_at_the_next_delivery_ro
 
     assert asyncio.run(go()), "the alert waited for the delivery round"
     assert [b["title"] for b in json_bodies(rec)] == ["Departure: Mark Barnett left Invesco"]
+
+
+def test_only_departure_articles_are_stored_and_every_read_item_is_marked_seen(engine, farm):
+    """Of three new items: one without a departure word (never parsed), one with such a word that
+    reports no departure (parsed, marked seen, not stored), one departure (stored, with its event)."""
+    from monitor.db.models import ArticleRow, SeenEntryRow
+
+    candidate = ("<item><title>Markets: investors left the room early as shares fell</title>"
+                 "<link>https://feed.test/markets</link><guid>markets</guid></item>")
+    farm.items = [QUIET, candidate, DEPARTURE]
+    out = poll1(engine, watcher(farm, "/feed"))
+    assert (out.entries, out.candidates, out.new_entries, out.new_events) == (3, 2, 2, 1)
+    with Session(engine) as s:
+        assert [a.title for a in s.exec(select(ArticleRow)).all()] == [
+            "Fund manager Mark Barnett leaves Invesco after investor concern"]
+        assert len(s.exec(select(SeenEntryRow)).all()) == 2
+    assert (state(engine).items_seen, state(engine).candidates) == (3, 2)
+    again = poll1(engine, watcher(farm, "/feed"))  # the same body: nothing read again
+    assert again.status == "not-modified" and len(list_events(engine)) == 1
