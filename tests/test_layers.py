@@ -55,3 +55,16 @@ def test_every_module_imports_only_the_layers_below_it():
             if any(imp.startswith(f) if f.endswith(".") else (imp == f or imp.startswith(f + ".")) for f in rule):
                 wrong.append(f"{mod} imports {imp}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_poller_loads_no_parser_no_detector_and_no_chinese_stack():
+    """The daemon's own process hands out polls and stores results: the parsers, the detector
+    and the Chinese stack (jieba, OpenCC, pypinyin) load in the workers, when an item needs them."""
+    import subprocess
+    import sys
+
+    heavy = ["jieba", "opencc", "pypinyin", "feedparser", "lxml", "trafilatura", "dateparser",
+             "monitor.detect.engine", "monitor.detect.names", "monitor.parse.document"]
+    code = f"import sys, monitor.daemon; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -10,11 +10,6 @@ import os
 import re
 import unicodedata
 
-# Names are read a character at a time (every reading of the surname): pypinyin's phrase
-# dictionary (~45 MB) would only change words, not names, so it is never loaded.
-os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
-from pypinyin import Style, pinyin  # noqa: E402
-
 from monitor.detect.patterns import org_aliases
 from monitor.parse.lang import to_simplified
 
@@ -25,6 +20,17 @@ _ORG_SUFFIX = re.compile(
     r"|(?:股份有限公司|有限责任公司|有限公司|公司|集团)$",
     re.I,
 )
+
+
+def _pinyin(han: str) -> list[list[str]]:
+    """Every reading of each character. pypinyin loads with the first Chinese name (a process
+    that stores only Latin names never does); names are read a character at a time (every
+    reading of the surname): its phrase dictionary (~45 MB) would only change words, not names,
+    so it is never loaded."""
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    from pypinyin import Style, pinyin
+
+    return pinyin(han, style=Style.NORMAL, heteronym=True)
 
 
 def _ascii(s: str) -> str:
@@ -44,7 +50,7 @@ def person_keys(name: str) -> set[str]:
         han = "".join(_HAN.findall(name))
         keys.add("han:" + name.replace(" ", ""))
         if "·" not in name and 2 <= len(han) <= 4 and han == name.replace(" ", ""):
-            readings = pinyin(han, style=Style.NORMAL, heteronym=True)
+            readings = _pinyin(han)
             given = "".join(r[0] for r in readings[1:])
             for surname in readings[0]:
                 keys.add(" ".join(sorted([surname, given])))
