@@ -507,13 +507,13 @@ def run(
         outcomes = asyncio.run(poll_once(engine, config, concurrency=concurrency, workers=workers))
         out = Console(soft_wrap=True)
         for o in outcomes:
-            extra = (f"{o.entries if o.split else o.new_entries} new items, {o.candidates if o.split else o.new_entries} "
+            extra = (f"{o.seen} new items, {o.read} "
                      f"read, {o.new_events} new events") if o.status == "new" else (o.error or "")
             out.print(f"{o.watcher}: {o.status} {extra}", markup=False, highlight=False)
         n = {s: sum(o.status == s for o in outcomes) for s in ("new", "unchanged", "not-modified", "failed")}
         out.print(f"watchers: {len(outcomes)}   changed: {n['new']}   unchanged: {n['unchanged'] + n['not-modified']}   "
-                  f"failed: {n['failed']}   new items: {sum(o.entries if o.split else o.new_entries for o in outcomes)}   "
-                  f"candidates: {sum(o.candidates if o.split else o.new_entries for o in outcomes)}   "
+                  f"failed: {n['failed']}   new items: {sum(o.seen for o in outcomes)}   "
+                  f"candidates: {sum(o.read for o in outcomes)}   "
                   f"new events: {sum(o.new_events for o in outcomes)}", markup=False, highlight=False)
         if n["failed"] == len(outcomes):  # cron and health checks can tell: nothing could be polled
             err.print(f"error: every watcher failed ({n['failed']})")

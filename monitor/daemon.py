@@ -74,6 +74,16 @@ class PollOutcome:
     candidates: int = 0  # new items parsed: a departure word in their raw text
     split: bool = False  # the body was split into items (entries and candidates counted before parsing)
 
+    @property
+    def seen(self) -> int:
+        """New items: counted before parsing, or (a body read whole) those not stored before."""
+        return self.entries if self.split else self.new_entries
+
+    @property
+    def read(self) -> int:
+        """Of those, the ones parsed and read by the detector."""
+        return self.candidates if self.split else self.new_entries
+
 
 class Tally:
     """What a running daemon did since its last summary line (logged every `every` seconds, the
@@ -89,8 +99,8 @@ class Tally:
 
     def poll(self, o: PollOutcome) -> None:
         self.polls[o.status] += 1
-        self.entries += o.entries if o.split else o.new_entries
-        self.candidates += o.candidates if o.split else o.new_entries
+        self.entries += o.seen
+        self.candidates += o.read
         self.events += o.new_events
 
     def deliveries(self, r) -> None:  # an alerts.sender.SendResult
@@ -218,8 +228,8 @@ def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: 
             if summary.new_event_ids and log.isEnabledFor(logging.INFO):
                 _log_new_events(engine, summary.new_event_ids, state.name)
     if not outcome.split:  # a body read whole: its new items are those not stored before
-        state.items_seen += outcome.new_entries
-        state.candidates += outcome.new_entries
+        state.items_seen += outcome.seen
+        state.candidates += outcome.read
     if save:
         save_watcher_state(engine, state)
 
