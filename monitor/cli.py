@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from datetime import datetime
@@ -175,6 +174,7 @@ def backfill(
     from monitor.alerts.routing import route
     from monitor.alerts.sender import send_due
     from monitor.records import Document
+    from monitor.pipeline import process_documents
     from monitor.sources.files import iter_documents
 
     engine = _engine(ctx, create=True)
@@ -197,7 +197,7 @@ def backfill(
                           f"file {n} of {len(items)} ({Path(name).name}), {new_events:,} new events",
                           markup=False, highlight=False)
 
-        summary = _backfill(engine, items, route(channels) if alert else None, report)
+        summary = process_documents(engine, items, route(channels) if alert else None, report)
     out = Console(soft_wrap=True)
     out.print(f"documents read: {summary.documents}   articles: {summary.articles}   "
               f"already stored: {summary.duplicates}")
@@ -212,44 +212,6 @@ def backfill(
         out.print(f"alerts sent: {res.sent}   {FAILED_WILL_RETRY}: {res.failed}   dead: {res.dead}")
         for e in res.errors:
             out.print(f"  {e}", markup=False, highlight=False)
-
-
-BACKFILL_BATCH = 500  # articles stored per transaction: progress moves within a big file
-
-
-def _backfill(engine, items: list, route, report):
-    """Parse, detect and store every item (pipeline.process_documents, but a big file's articles
-    go in batches of BACKFILL_BATCH and progress is reported after each: `report(file number,
-    name, bytes done, articles done, new events)`). What cannot be used is listed, not raised."""
-    from monitor.parse import parse_document
-    from monitor.pipeline import Summary, process_articles
-    from monitor.records import Article, Document, Skipped
-
-    summary, done, articles = Summary(), 0, 0
-    for n, item in enumerate(items, 1):
-        report(n, item.name, done, articles, summary.new_events)
-        if isinstance(item, Skipped):
-            summary.skipped.append(item)
-            continue
-        summary.documents += 1
-        size = len(item.data) if isinstance(item, Document) else 0
-        try:
-            parsed = parse_document(item)
-        except Exception as e:  # a parser bug on one file must not stop the rest
-            logging.getLogger(__name__).debug("parse failed for %s", item.name, exc_info=True)
-            summary.skipped.append(Skipped(item.name, f"could not be parsed ({type(e).__name__}: {e})"))
-            done += size
-            continue
-        summary.skipped.extend(p for p in parsed if isinstance(p, Skipped))
-        found = [p for p in parsed if isinstance(p, Article)]
-        for start in range(0, len(found), BACKFILL_BATCH):
-            batch = found[start:start + BACKFILL_BATCH]
-            process_articles(engine, batch, summary, route)
-            articles += len(batch)
-            report(n, item.name, done + size * (start + len(batch)) // len(found), articles, summary.new_events)
-        done += size
-    report(len(items), items[-1].name if items else "", done, articles, summary.new_events)
-    return summary
 
 
 def _since(value: str | None) -> datetime | None:

@@ -57,26 +57,43 @@ def store_analysed(engine: Engine, items: Analysed, summary: Summary,
         summary.merged_mentions += res.merged_mentions
 
 
+BATCH = 500  # articles stored per transaction: progress moves within a big file
+
+
 def process_documents(engine: Engine, items: Iterable[Document | Skipped],
                       route: Callable[[Departure, Article], list[str]] | None = None,
-                      progress: Callable[[str], None] | None = None) -> Summary:
-    """Parse, detect and store everything in `items`; what cannot be used is listed, not raised."""
+                      report: Callable[[int, str, int, int, int], None] | None = None) -> Summary:
+    """Parse, detect and store everything in `items`, a file's articles BATCH to a transaction;
+    what cannot be used is listed, not raised. `report(item number, name, bytes done, articles
+    done, new events)` is called before each item and after each batch."""
     from monitor.parse import parse_document
 
-    summary = Summary()
-    for item in items:
-        if progress:
-            progress(item.name)
+    summary, done, articles, n, name = Summary(), 0, 0, 0, ""
+    for n, item in enumerate(items, 1):
+        name = item.name
+        if report:
+            report(n, name, done, articles, summary.new_events)
         if isinstance(item, Skipped):
             summary.skipped.append(item)
             continue
         summary.documents += 1
+        size = len(item.data)
         try:
             parsed = parse_document(item)
         except Exception as e:  # a parser bug on one file must not stop the rest
             log.debug("parse failed for %s", item.name, exc_info=True)
             summary.skipped.append(Skipped(item.name, f"could not be parsed ({type(e).__name__}: {e})"))
+            done += size
             continue
         summary.skipped.extend(p for p in parsed if isinstance(p, Skipped))
-        process_articles(engine, [p for p in parsed if isinstance(p, Article)], summary, route)
+        found = [p for p in parsed if isinstance(p, Article)]
+        for start in range(0, len(found), BATCH):
+            batch = found[start:start + BATCH]
+            process_articles(engine, batch, summary, route)
+            articles += len(batch)
+            if report:
+                report(n, name, done + size * (start + len(batch)) // len(found), articles, summary.new_events)
+        done += size
+    if report:
+        report(n, name, done, articles, summary.new_events)
     return summary
