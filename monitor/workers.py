@@ -194,9 +194,10 @@ class AnalysisPool:
     def _for_host(self, url: str) -> list[_Worker]:
         """The workers that may fetch from `url`'s host: all of them when each has a share of
         the per-host limit, else `per_host` of them (picked by the host), one request each."""
+        from monitor.sources.http import host_limit
+
         host = urlsplit(url).netloc.lower()
-        lim = self.hosts.get(host) or self.hosts.get(host.rsplit(":", 1)[0])
-        at_once = int(lim.get("concurrency", self.per_host)) if lim else self.per_host
+        at_once = host_limit(self.hosts, self.per_host, host)[0]
         if at_once >= len(self._workers):
             return self._workers
         start = zlib.crc32(host.encode())

@@ -89,6 +89,13 @@ def _small(resp: httpx.Response) -> bool:
     return n.isdigit() and int(n) <= 65536
 
 
+def host_limit(hosts: dict[str, dict], per_host: int, host: str) -> tuple[int, float]:
+    """(requests at once, seconds between starts) for `host` (netloc, lower case): its entry in
+    `hosts` (by name with port, else by name), else `per_host` and no pause."""
+    h = hosts.get(host) or hosts.get(host.rsplit(":", 1)[0]) if hosts else None
+    return (int(h.get("concurrency", per_host)), float(h.get("min_interval", 0.0))) if h else (per_host, 0.0)
+
+
 class Fetcher:
     """Shared client and per-host limits; use as an async context manager."""
 
@@ -125,8 +132,7 @@ class Fetcher:
 
     def limit(self, host: str) -> tuple[int, float]:
         """(requests at once, seconds between starts) for `host` (netloc, lower case)."""
-        h = self.hosts.get(host) or self.hosts.get(host.rsplit(":", 1)[0]) if self.hosts else None
-        return (int(h.get("concurrency", self.per_host)), float(h.get("min_interval", 0.0))) if h else (self.per_host, 0.0)
+        return host_limit(self.hosts, self.per_host, host)
 
     async def _pace(self, host: str, interval: float) -> None:
         """Wait for this host's next start slot: starts at least `interval` seconds apart."""
