@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.alerts.secrets import register
 from monitor.records import KINDS, Skipped
@@ -88,6 +88,39 @@ class WatcherConfig(_Strict):
     timezone: str | None = None
     language: str | None = None
     tags: list[str] = []
+    # feed: RSS/Atom/JSON Feed; page: a listing page whose article links are read (no feed);
+    # sec-8k: SEC EDGAR 8-K filings, Item 5.02
+    kind: Literal["feed", "page", "sec-8k"] = "feed"
+    # which new feed items have their link fetched and read whole: those whose title or summary
+    # holds a departure word (candidates), every one (always), none (never). A page watcher reads
+    # every new link.
+    follow: Literal["candidates", "always", "never"] = "candidates"
+    links: str | None = None  # kind: page: a CSS selector for the article links, or re:REGEX on their URL
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v.startswith("re:"):
+            try:
+                re.compile(v[3:])
+            except re.error as e:
+                raise ValueError(f"not a regular expression after re: ({e})") from None
+            return v
+        from cssselect import GenericTranslator, SelectorError
+
+        try:
+            GenericTranslator().css_to_xpath(v)
+        except SelectorError as e:
+            raise ValueError(f"not a CSS selector ({e}); a URL pattern is written re:REGEX") from None
+        return v
+
+    @model_validator(mode="after")
+    def _links_for_pages(self) -> "WatcherConfig":
+        if self.links is not None and self.kind != "page":
+            raise ValueError("links: applies to kind: page only")
+        return self
 
     @field_validator("url")
     @classmethod

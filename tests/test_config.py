@@ -100,3 +100,29 @@ def test_a_zero_interval_and_a_spaced_url_are_refused(tmp_path, line, error):
     cfg.write_text("watchers:\n  - name: w\n" + body)
     with pytest.raises(ConfigError, match=error):
         load_config(cfg)
+
+
+def test_watcher_kind_follow_and_links(tmp_path):
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("watchers:\n  - name: f\n    url: https://a.test/rss\n"
+                   "  - name: p\n    url: https://b.test/news/\n    kind: page\n    links: 'h2.title > a'\n"
+                   "  - name: q\n    url: https://c.test/\n    kind: page\n    links: 're:/news/\\d{4}/'\n    follow: never\n")
+    f, p, q = load_config(cfg).watchers
+    assert (f.kind, f.follow, f.links) == ("feed", "candidates", None)
+    assert (p.kind, p.links) == ("page", "h2.title > a")
+    assert (q.links, q.follow) == (r"re:/news/\d{4}/", "never")
+
+
+@pytest.mark.parametrize("extra, error", [
+    ("    kind: blog\n", ":4: watchers[0].kind: Input should be 'feed', 'page' or 'sec-8k'"),
+    ("    follow: sometimes\n", ":4: watchers[0].follow"),
+    ("    kind: page\n    links: 'a[href'\n", ":5: watchers[0].links: Value error, not a CSS selector"),
+    ("    kind: page\n    links: 're:(unclosed'\n", ":5: watchers[0].links: Value error, not a regular expression"),
+    ("    links: 'a'\n", ":2: watchers[0]: Value error, links: applies to kind: page only"),
+])
+def test_watcher_kind_follow_and_links_errors(tmp_path, extra, error):
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("watchers:\n  - name: w\n    url: https://a.test/\n" + extra)
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    assert f"{cfg}{error}" in str(e.value)
