@@ -122,11 +122,18 @@ class WatcherRow(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=128)  # the worker polling it now
     lease_until: datetime | None = None  # a dead worker's lease runs out and the row is free again
     status_counts: str = Field(default="{}", max_length=2048)  # JSON: HTTP status (or "error") -> polls
+    # following links to the article (monitor.follow): digests of the links already read, pages read
+    # in place of the feed's summary, pages that could not be read (the summary was), the last such failure
+    link_digests: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    followed: int = 0
+    follow_failures: int = 0
+    follow_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     def point_at(self, url: str) -> None:
         """Watch `url`: when it is a new URL, the old one's validators and item digests no longer apply."""
         if self.url != url:
             self.url, self.etag, self.last_modified, self.body_hash, self.entry_digests = url, None, None, None, None
+            self.link_digests = None
 
 
 class SeenEntryRow(SQLModel, table=True):

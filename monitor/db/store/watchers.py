@@ -25,7 +25,7 @@ def _watcher_upsert(dialect: str):
 # the columns a poll writes; the rest (configuration, leases) belong to sync_watchers and claims
 POLL_COLUMNS = ("url", "etag", "last_modified", "body_hash", "entry_digests", "last_check", "last_success",
                 "last_error", "last_status", "consecutive_failures", "next_check", "items_seen", "candidates", "polls",
-                "fetch_seconds_total", "status_counts")
+                "fetch_seconds_total", "status_counts", "link_digests", "followed", "follow_failures", "follow_error")
 
 
 def load_watcher_states(engine: Engine, names: list[str] | None = None) -> dict[str, WatcherRow]:
@@ -101,5 +101,8 @@ def _status_row(name: str, url: str, r: WatcherRow | None, *, configured: bool) 
         "next_check": iso(r.next_check) if r else None,
         "items_seen": r.items_seen if r else 0,
         "candidates": r.candidates if r else 0,
+        "followed": r.followed if r else 0,  # article pages read in place of the summary
+        "follow_failures": r.follow_failures if r else 0,  # pages that could not be read: the summary was
+        "follow_error": r.follow_error if r else None,
         "polls": r.polls if r else 0,
     }
