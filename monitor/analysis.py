@@ -14,7 +14,7 @@ from monitor.parse import parse_document
 from monitor.detect.literals import might_report
 from monitor.parse.feeds import NewEntries, only_new_entries
 from monitor.parse.lang import detect_language
-from monitor.records import Analysed, Article, Document, FeedJob, FeedResult
+from monitor.records import Analysed, Article, Document, FeedJob, FeedResult, FilingsJob
 
 
 def analyse_articles(articles: list[Article]) -> Analysed:
@@ -53,3 +53,19 @@ def analyse_feed(job: FeedJob) -> FeedResult:
         art.text = ""
     return FeedResult(items=items, entries=len(articles) if found.new is None else found.new,
                       candidates=len(articles), digests=digests)
+
+
+def analyse_filings(job: FilingsJob) -> FeedResult:
+    """The departures of SEC filings' Item 5.02 texts (monitor.sources.sec). A filing speaks of
+    its own directors and officers, so the filer is every departure's organisation; the day it
+    takes effect ("effective April 17, 2023") is its date when the sentence gives one."""
+    from monitor.sources.sec import effective_date
+
+    items = analyse_articles([article for article, _ in job.articles])
+    for (article, deps), (_, company) in zip(items, job.articles):
+        for dep in deps:
+            dep.org = company
+            dep.date = effective_date(dep.evidence) or dep.date
+        article.content_hash  # noqa: B018 - computed before the text goes (the store keeps none)
+        article.text = ""
+    return FeedResult(items=items, entries=job.entries, candidates=job.candidates, digests=job.digests)

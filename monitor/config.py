@@ -29,6 +29,12 @@ class _Strict(BaseModel):
 
 
 DIGESTS = {"hourly": "0 * * * *", "daily": "0 8 * * *"}
+# EDGAR (kind: sec-8k): the latest 8-K filings as Atom, and its fair-access limit (10 requests a
+# second) as the host's default pause between two requests
+SEC_CURRENT_8K = "https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&type=8-K&count=100&output=atom"
+SEC_HOST = "www.sec.gov"
+SEC_MIN_INTERVAL = 0.1
+_CONTACT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 class ChannelFilter(_Strict):
@@ -96,6 +102,49 @@ class WatcherConfig(_Strict):
     # every new link.
     follow: Literal["candidates", "always", "never"] = "candidates"
     links: str | None = None  # kind: page: a CSS selector for the article links, or re:REGEX on their URL
+    # kind: sec-8k: only these filers (CIK numbers, or ticker symbols); none: every filer
+    ciks: list[str] = []
+    tickers: list[str] = []
+    user_agent: str | None = None  # sent with this watcher's requests; sec-8k: sec_user_agent by default
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sec_url(cls, data):
+        """A sec-8k watcher reads EDGAR's list of the latest 8-K filings unless `url` says otherwise."""
+        if isinstance(data, dict) and data.get("kind") == "sec-8k" and not data.get("url"):
+            data = {**data, "url": SEC_CURRENT_8K}
+        return data
+
+    @field_validator("ciks", mode="before")
+    @classmethod
+    def _ciks(cls, v):
+        out = []
+        for c in v if isinstance(v, list) else [v]:
+            if not re.fullmatch(r"\d{1,10}", str(c).strip()):
+                raise ValueError(f"{c!r} is not a CIK (1 to 10 digits, e.g. 1318605)")
+            out.append(str(int(str(c).strip())))  # 0001318605 and 1318605 are one filer
+        return out
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, v: list[str]) -> list[str]:
+        for t in v:
+            if not re.fullmatch(r"[A-Za-z0-9.\-]{1,10}", t.strip()):
+                raise ValueError(f"{t!r} is not a ticker symbol (e.g. TSLA, BRK-B)")
+        return [t.strip().upper() for t in v]
+
+    @field_validator("user_agent")
+    @classmethod
+    def _agent(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[ -~]{1,200}", v.strip()):
+            raise ValueError("must be printable ASCII, at most 200 characters")
+        return v.strip() if v else v
+
+    @model_validator(mode="after")
+    def _sec_only(self) -> "WatcherConfig":
+        if (self.ciks or self.tickers) and self.kind != "sec-8k":
+            raise ValueError("ciks: and tickers: apply to kind: sec-8k only")
+        return self
 
     @field_validator("links")
     @classmethod
@@ -179,6 +228,9 @@ class Config(_Strict):
     channels: list[ChannelConfig] = []
     watchers: list[WatcherConfig] = []
     hosts: dict[str, HostConfig] = {}  # host name (with :port when not the default) -> its limits
+    # who you are to EDGAR (kind: sec-8k): a name and a contact e-mail, e.g. "Jane Doe jane@example.com";
+    # else MONITOR_SEC_USER_AGENT
+    sec_user_agent: str | None = None
 
     @field_validator("hosts")
     @classmethod
@@ -189,8 +241,27 @@ class Config(_Strict):
         return {k.lower(): h for k, h in v.items()}
 
     def host_limits(self) -> dict[str, dict]:
-        """The hosts' limits as monitor.sources.http.Fetcher takes them."""
-        return {k: h.model_dump() for k, h in self.hosts.items()}
+        """The hosts' limits as monitor.sources.http.Fetcher takes them. A watcher on EDGAR
+        (www.sec.gov: every sec-8k watcher by default) paces that host to its fair-access limit,
+        10 requests a second, unless hosts: says otherwise."""
+        limits = {k: h.model_dump() for k, h in self.hosts.items()}
+        if SEC_HOST not in limits and any(_netloc(w.url) == SEC_HOST for w in self.watchers):
+            limits[SEC_HOST] = HostConfig(min_interval=SEC_MIN_INTERVAL).model_dump()
+        return limits
+
+    @field_validator("sec_user_agent")
+    @classmethod
+    def _sec_agent(cls, v: str | None) -> str | None:
+        return None if v is None or not v.strip() else v.strip()
+
+    @model_validator(mode="after")
+    def _sec_agents(self) -> "Config":
+        """sec-8k watchers send sec_user_agent (else MONITOR_SEC_USER_AGENT) unless they name their own."""
+        agent = sec_user_agent(self)
+        for w in self.watchers:
+            if w.kind == "sec-8k" and not w.user_agent and agent:
+                w.user_agent = agent
+        return self
 
     @field_validator("watchers")
     @classmethod
@@ -200,6 +271,32 @@ class Config(_Strict):
         if dup:
             raise ValueError(f"watcher names must be unique: {', '.join(sorted(dup))}")
         return v
+
+
+def _netloc(url: str) -> str:
+    return re.sub(r"^[a-z]+://", "", url.lower()).split("/", 1)[0].split("?", 1)[0]
+
+
+def sec_user_agent(config: Config) -> str | None:
+    """The User-Agent EDGAR gets: sec_user_agent (${VAR} expanded), else MONITOR_SEC_USER_AGENT."""
+    value = _expand(config.sec_user_agent)[0].strip() if config.sec_user_agent else ""
+    return value or os.environ.get("MONITOR_SEC_USER_AGENT", "").strip() or None
+
+
+def _check_sec_agents(config: Config, path: Path, node) -> None:
+    """EDGAR's fair-access rules: a sec-8k watcher needs a User-Agent naming who runs it, with a
+    contact e-mail. Refused here, before anything asks EDGAR (which answers 403 without one)."""
+    example = 'e.g. sec_user_agent: "Jane Doe jane.doe@example.com" in watchers.yaml, or MONITOR_SEC_USER_AGENT'
+    for i, w in enumerate(config.watchers):
+        if w.kind != "sec-8k":
+            continue
+        if not w.user_agent:
+            raise ConfigError(f"{path}:{_line_of(node, ('watchers', i))}: watchers[{i}] ({w.name}): kind: sec-8k needs "
+                              f"a User-Agent naming you and a contact e-mail, as EDGAR requires: set it, {example}")
+        if not _CONTACT.search(w.user_agent):
+            where = ("sec_user_agent",) if w.user_agent == sec_user_agent(config) and config.sec_user_agent else ("watchers", i)
+            raise ConfigError(f"{path}:{_line_of(node, where)}: User-Agent {w.user_agent!r} for watcher {w.name} has no "
+                              f"contact e-mail; EDGAR requires one ({example})")
 
 
 def _expand(value: str) -> tuple[str, list[str]]:
@@ -261,6 +358,7 @@ def load_config(path: str | Path | None, *, required: bool = False) -> Config:
             field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
             msgs.append(f"{path}:{_line_of(node, loc)}: {field}: {err['msg']}")
         raise ConfigError("\n".join(msgs)) from None
+    _check_sec_agents(config, path, node)
     for ch in config.channels:
         urls = []
         for u in ch.urls:

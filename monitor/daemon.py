@@ -251,7 +251,8 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     state = _for_url(state, w)
     if not force and state.next_check and as_utc(state.next_check) > now:
         return PollOutcome(w.name, "skipped")
-    job = PollJob(w.name, w.url, state.etag, state.last_modified, state.body_hash, state.entry_digests, w.timezone)
+    job = PollJob(w.name, w.url, state.etag, state.last_modified, state.body_hash, state.entry_digests, w.timezone,
+                  kind=w.kind, user_agent=w.user_agent, ciks=tuple(w.ciks), tickers=tuple(w.tickers))
     reply = await (analysis or InlinePool(fetcher)).poll(job)  # fetch, then analyse what changed
     res, result = reply.fetch, reply.result
     outcome = PollOutcome(w.name, "failed", error=res.error)
@@ -477,7 +478,8 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
     wake = asyncio.Event()
 
     async def poll_claimed(fetcher: Fetcher, analysis, c) -> None:
-        w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
+        w = next((w for w in config().watchers if w.name == c.name and w.url == c.url), None) or \
+            WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
         try:
             outcome = await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis)
             tally.poll(outcome)

@@ -110,3 +110,16 @@ class FeedResult:
     candidates: int = 0  # of those, the ones parsed (a departure word in their raw text)
     digests: bytes | None = None  # of every item in the body, for the next poll
     error: str | None = None  # the body could not be read as a feed or page
+
+
+@dataclass
+class FilingsJob:
+    """New SEC filings' Item 5.02 texts to analyse for one watcher (monitor.sources.sec): each
+    article with the filer's name, which is the organisation of every departure it reports."""
+
+    watcher: str
+    url: str
+    articles: list[tuple[Article, str]] = field(default_factory=list)  # (article, filer's name)
+    entries: int = 0  # new filings in the list
+    candidates: int = 0  # of those, the ones read (Item 5.02)
+    digests: bytes | None = None  # of the accession numbers the next poll need not read again

@@ -30,7 +30,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.records import FeedJob, FeedResult
+from monitor.records import FeedJob, FeedResult, FilingsJob
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
@@ -50,8 +50,12 @@ class PollJob:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None  # sha256 of the last body: the same bytes are not parsed again
-    known: bytes | None = None  # digests of the last body's items
+    known: bytes | None = None  # digests of the last body's items (sec-8k: of the filings read)
     tz: str | None = None
+    kind: str = "feed"  # feed | sec-8k (monitor.sources.sec)
+    user_agent: str | None = None  # sent instead of the fetcher's own
+    ciks: tuple[str, ...] = ()  # sec-8k: only these filers (and those of `tickers`)
+    tickers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,20 +68,33 @@ class PollReply:
     result: FeedResult | None = None
 
 
-def analyse(job: FeedJob) -> FeedResult:
-    """analyse_feed, with a parser bug on one body answered as that body's error."""
-    from monitor.analysis import analyse_feed
+def analyse(job: FeedJob | FilingsJob) -> FeedResult:
+    """analyse_feed (analyse_filings for SEC filings' texts), with a parser bug on one body
+    answered as that body's error."""
+    from monitor.analysis import analyse_feed, analyse_filings
 
     try:
-        return analyse_feed(job)
+        return analyse_filings(job) if isinstance(job, FilingsJob) else analyse_feed(job)
     except Exception as e:
         log.exception("analysis failed for %s", job.url)
         return FeedResult(error=f"could not be analysed ({type(e).__name__}: {e})")
 
 
 async def poll_with(fetcher, job: PollJob, analyse_body) -> PollReply:
-    """Fetch `job.url` conditionally; analyse (with `analyse_body`) a body unlike the last one."""
-    res = await fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified)
+    """Fetch `job.url` conditionally; analyse (with `analyse_body`) a body unlike the last one.
+    An EDGAR list (kind sec-8k) has its new filings read (monitor.sources.sec) and analysed."""
+    if job.kind == "sec-8k":
+        from monitor.sources import sec  # loaded where filings are read: the workers
+
+        polled = await sec.poll(fetcher, job)
+        reply = PollReply(polled.fetch, polled.digest)
+        if polled.error:
+            reply.result = FeedResult(error=polled.error)
+        elif polled.job is not None:
+            reply.result = await analyse_body(polled.job)
+        return reply
+    headers = {"User-Agent": job.user_agent} if job.user_agent else None
+    res = await fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified, headers=headers)
     reply = PollReply(res)
     if res.body is not None:  # a full answer (a fetch that failed keeps no body)
         reply.digest = hashlib.sha256(res.body).hexdigest()

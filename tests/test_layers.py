@@ -11,6 +11,8 @@ PKG = ROOT / "monitor"
 # a module (by its dotted prefix) -> the monitor modules it must never import
 FORBIDDEN = {
     "monitor.records": ("monitor.",),
+    "monitor.sources": ("monitor.detect", "monitor.events", "monitor.db", "monitor.alerts", "monitor.pipeline",
+                        "monitor.analysis", "monitor.daemon", "monitor.workers", "monitor.web", "monitor.cli"),
     "monitor.parse": ("monitor.detect", "monitor.events", "monitor.db", "monitor.alerts", "monitor.pipeline",
                       "monitor.daemon", "monitor.workers", "monitor.web", "monitor.cli"),
     "monitor.detect": ("monitor.events", "monitor.db", "monitor.alerts", "monitor.pipeline", "monitor.daemon",

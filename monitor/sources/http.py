@@ -148,9 +148,11 @@ class Fetcher:
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
 
-    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET `url` conditionally. Never raises: every failure is in `error`."""
-        headers = {}
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                    headers: dict[str, str] | None = None) -> FetchResult:
+        """GET `url` conditionally. Never raises: every failure is in `error`. `headers`: sent
+        besides the client's own (e.g. the User-Agent a host requires)."""
+        headers = dict(headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
