@@ -36,6 +36,41 @@ def decode_utf8(data: bytes) -> str:
         raise UndecodableError(f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})") from None
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._\-]+)""", re.I)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._\-]+)", re.I)
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """An HTML page's bytes -> text, in the first encoding that reads them: a BOM, UTF-8 (valid
+    UTF-8 is almost never anything else, and pages that declare gb2312 over UTF-8 bytes exist),
+    the HTTP charset, the page's <meta> charset, then charset-normalizer's guess (a GBK page
+    that declares nothing); at worst UTF-8 with replacement characters."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = []
+    if content_type and (m := _HTTP_CHARSET.search(content_type)):
+        declared.append(m.group(1))
+    if m := _META_CHARSET.search(data[:8192]):
+        declared.append(m.group(1).decode("ascii"))
+    for enc in declared:
+        enc = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}.get(enc.lower(), enc)
+        try:
+            return data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def clean(text: str) -> str:
     """Drop control characters and normalise line ends; keep paragraph breaks."""
     text = _CTRL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
