@@ -14,7 +14,7 @@ from monitor.parse import parse_document
 from monitor.detect.literals import might_report
 from monitor.parse.feeds import NewEntries, only_new_entries
 from monitor.parse.lang import detect_language
-from monitor.records import Analysed, Article, Document, FeedJob, FeedResult, FilingsJob
+from monitor.records import Analysed, Article, ArticlesJob, Document, FeedJob, FeedResult, FilingsJob
 
 
 def analyse_articles(articles: list[Article]) -> Analysed:
@@ -31,8 +31,12 @@ def analyse_feed(job: FeedJob) -> FeedResult:
     """Parse the new items of `job.data` that could report a departure (a departure word in
     their raw text: monitor.detect.literals), and detect departures in them. The other new items
     are counted, never parsed nor stored."""
-    if job.data[:1024].lstrip()[:1] == b"<":
-        found = only_new_entries(job.data, job.known, might_report, job.content_type)
+    if job.kind == "page":
+        from monitor.follow import read_listing
+
+        return read_listing(job)
+    if job.data[:1024].lstrip()[:1] == b"<":  # follow: always reads every new item, to follow its link
+        found = only_new_entries(job.data, job.known, None if job.follow == "always" else might_report, job.content_type)
     else:
         found = NewEntries(job.data, None)
     data, digests = found.data, found.digests
@@ -48,11 +52,26 @@ def analyse_feed(job: FeedJob) -> FeedResult:
             art.url = job.final_url or job.url  # a page is its own link
         art.source = job.watcher
     items = analyse_articles(articles)
+    to_follow = []
+    if job.follow != "never":  # which items to read whole, decided on their text before it goes
+        from monitor.follow import links_to_follow
+
+        to_follow = links_to_follow(items, job)
     for art, _ in items:  # the store keeps no article body: hash it here, send the rest without it
         art.content_hash  # noqa: B018 - computed (and cached on the article) before the text goes
         art.text = ""
     return FeedResult(items=items, entries=len(articles) if found.new is None else found.new,
-                      candidates=len(articles), digests=digests)
+                      candidates=len(articles), digests=digests, to_follow=to_follow)
+
+
+def analyse_pages(job: ArticlesJob) -> FeedResult:
+    """Read the article pages a watcher followed (monitor.follow) and detect departures in them:
+    each page read replaces the feed item it was linked from (the feed's title, the page's main
+    text, date and canonical URL), or is a new article of a listing page. A page that cannot be
+    read leaves the feed's summary in place (a listing's link: its headline), counted and said."""
+    from monitor.follow import read_pages
+
+    return read_pages(job, analyse_articles)
 
 
 def analyse_filings(job: FilingsJob) -> FeedResult:

@@ -471,6 +471,8 @@ def run(
         for o in outcomes:
             extra = (f"{o.seen} new items, {o.read} "
                      f"read, {o.new_events} new events") if o.status == "new" else (o.error or "")
+            if o.followed or o.fallbacks:  # links followed to their article (monitor.follow)
+                extra += f", {o.followed} article pages read" + (f" ({o.fallbacks} not: summary read)" if o.fallbacks else "")
             out.print(f"{o.watcher}: {o.status} {extra}", markup=False, highlight=False)
         n = {s: sum(o.status == s for o in outcomes) for s in ("new", "unchanged", "not-modified", "failed")}
         out.print(f"watchers: {len(outcomes)}   changed: {n['new']}   unchanged: {n['unchanged'] + n['not-modified']}   "
@@ -521,7 +523,8 @@ def watchers_status(
         return
     if format is Fmt.csv:
         _print_csv(rows, ["name", "url", "configured", "last_check", "last_success", "last_status", "last_error",
-                          "consecutive_failures", "next_check", "items_seen", "polls"])
+                          "consecutive_failures", "next_check", "items_seen", "polls", "followed", "follow_failures",
+                          "follow_error"])
         return
 
     def minute(iso: str | None) -> str:  # 2026-02-12T09:30:00+00:00 -> 2026-02-12 09:30 (UTC, as the title says)
@@ -533,11 +536,14 @@ def watchers_status(
     t.add_column("failures", no_wrap=True, justify="right")
     t.add_column("next check", no_wrap=True)
     t.add_column("items", no_wrap=True, justify="right")
+    t.add_column("pages", no_wrap=True, justify="right")  # article pages read / not readable (summary read)
     for r in rows:
         t.add_row(r["name"] + ("" if r["configured"] else " (removed)"), minute(r["last_success"]) or "never",
-                  str(r["consecutive_failures"]), minute(r["next_check"]), str(r["items_seen"]))
+                  str(r["consecutive_failures"]), minute(r["next_check"]), str(r["items_seen"]),
+                  f"{r['followed']}/{r['follow_failures']}")
     Console().print(t)
-    _print_errors([(r["name"], r["last_error"]) for r in rows])
+    _print_errors([(r["name"], r["last_error"]) for r in rows]
+                  + [(f"{r['name']} (following a link)", r["follow_error"]) for r in rows])
 
 
 @watchers_app.command("import")

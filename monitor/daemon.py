@@ -73,6 +73,8 @@ class PollOutcome:
     error: str | None = None
     candidates: int = 0  # new items parsed: a departure word in their raw text
     split: bool = False  # the body was split into items (entries and candidates counted before parsing)
+    followed: int = 0  # article pages read in place of the feed's summary (monitor.follow)
+    fallbacks: int = 0  # pages that could not be read: the summary (a listing's headline) was
 
     @property
     def seen(self) -> int:
@@ -210,6 +212,17 @@ class StateWriter:
                 self.pending.pop(name, None)
 
 
+def _followed(state: WatcherRow, result, outcome: PollOutcome) -> None:
+    """Links followed to their article (monitor.follow) into the watcher's health."""
+    if result.links is not None:
+        state.link_digests = result.links
+    state.followed += result.followed
+    state.follow_failures += result.fallbacks
+    outcome.followed, outcome.fallbacks = result.followed, result.fallbacks
+    if result.follow_error:
+        state.follow_error = result.follow_error
+
+
 def _store(engine: Engine, state: WatcherRow, items: Analysed, routes, outcome: PollOutcome,
            save: bool = True) -> None:
     """The entries this watcher has not processed before: their seen marks, and the ones that
@@ -252,7 +265,8 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
     if not force and state.next_check and as_utc(state.next_check) > now:
         return PollOutcome(w.name, "skipped")
     job = PollJob(w.name, w.url, state.etag, state.last_modified, state.body_hash, state.entry_digests, w.timezone,
-                  kind=w.kind, user_agent=w.user_agent, ciks=tuple(w.ciks), tickers=tuple(w.tickers))
+                  kind=w.kind, user_agent=w.user_agent, ciks=tuple(w.ciks), tickers=tuple(w.tickers),
+                  follow=w.follow, links=w.links, known_links=state.link_digests)
     reply = await (analysis or InlinePool(fetcher)).poll(job)  # fetch, then analyse what changed
     res, result = reply.fetch, reply.result
     outcome = PollOutcome(w.name, "failed", error=res.error)
@@ -270,7 +284,10 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
         if outcome.split:
             state.items_seen += result.entries
             state.candidates += result.candidates
+        _followed(state, result, outcome)
     _record(state, w, res, outcome, now)
+    if outcome.status == "new" and result.more:  # a listing's links left for the next poll: read it again then
+        state.etag = state.last_modified = state.body_hash = None
     if writer is None:
         await asyncio.to_thread(_store, engine, state, items, routes, outcome)
     else:

@@ -98,6 +98,10 @@ class FeedJob:
     tz: str | None = None
     known: bytes | None = None  # digests of the items of the watcher's previous body
     final_url: str | None = None  # after redirects: the link of a page without one
+    follow: str = "never"  # which new items have their link read whole: candidates | always | never
+    known_links: bytes | None = None  # digests of the links already followed (monitor.follow)
+    kind: str = "feed"  # feed, or page: a listing page whose article links are read (monitor.follow)
+    links: str | None = None  # page: the `links:` rule (CSS selector or re:REGEX); None: article-like paths
 
 
 @dataclass
@@ -110,6 +114,39 @@ class FeedResult:
     candidates: int = 0  # of those, the ones parsed (a departure word in their raw text)
     digests: bytes | None = None  # of every item in the body, for the next poll
     error: str | None = None  # the body could not be read as a feed or page
+    links: bytes | None = None  # digests of the links followed, for the next poll (None: unchanged)
+    followed: int = 0  # article pages fetched and read in place of the feed's summary
+    fallbacks: int = 0  # pages that could not be read (the summary, or a listing's headline, was read)
+    follow_error: str | None = None  # the last such failure: the URL and why
+    more: bool = False  # a listing's new links left for the next poll (cap, or time budget)
+    to_follow: list[Follow] = field(default_factory=list)  # links to read whole (monitor.follow fetches them)
+
+
+@dataclass
+class Follow:
+    """A link to read whole: a feed item's (`index`: its place in FeedResult.items, whose summary
+    it replaces) or a listing page's (`index` None: a new article)."""
+
+    index: int | None
+    url: str  # as the feed or listing gives it: what is fetched
+    key: str  # its canonical form (monitor.parse.links.canonical_url): what identifies it
+    title: str = ""  # the listing's anchor text: the headline when the page cannot be read
+    summary_chars: int = 0  # the feed's text for it: a page with less main text is not the article
+
+
+@dataclass
+class ArticlesJob:
+    """Article pages fetched for one watcher (monitor.follow), to read in place of what the feed
+    or listing said of them (monitor.analysis.analyse_pages). Made and read in the process that
+    fetched them: the bodies never travel."""
+
+    watcher: str
+    url: str
+    result: FeedResult  # the feed's own reading, whose items the pages replace, or an empty one
+    pages: list[tuple[Follow, object]] = field(default_factory=list)  # each with its monitor.sources.http.FetchResult
+    tz: str | None = None
+    kind: str = "feed"  # feed | page
+    known_links: bytes | None = None  # the feed watcher's digests of links followed before
 
 
 @dataclass

@@ -30,11 +30,12 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.records import FeedJob, FeedResult, FilingsJob
+from monitor.records import ArticlesJob, FeedJob, FeedResult, FilingsJob
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
 JOB_TIMEOUT = 120.0  # for analysing one body; a PollJob also has the fetch's deadline
+FOLLOW_BUDGET = 120.0  # and, when it follows links to articles, their fetches' (monitor.follow.BUDGET)
 
 
 class WorkerError(RuntimeError):
@@ -56,6 +57,14 @@ class PollJob:
     user_agent: str | None = None  # sent instead of the fetcher's own
     ciks: tuple[str, ...] = ()  # sec-8k: only these filers (and those of `tickers`)
     tickers: tuple[str, ...] = ()
+    follow: str = "never"  # which new items have their link read whole (monitor.follow): candidates | always | never
+    links: str | None = None  # page: the `links:` rule
+    known_links: bytes | None = None  # digests of the links followed before
+
+    @property
+    def follows(self) -> bool:
+        """Whether this poll may fetch article pages (and so needs monitor.follow's time budget)."""
+        return self.kind == "page" or self.kind == "feed" and self.follow != "never"
 
 
 @dataclass
@@ -68,12 +77,14 @@ class PollReply:
     result: FeedResult | None = None
 
 
-def analyse(job: FeedJob | FilingsJob) -> FeedResult:
-    """analyse_feed (analyse_filings for SEC filings' texts), with a parser bug on one body
-    answered as that body's error."""
-    from monitor.analysis import analyse_feed, analyse_filings
+def analyse(job: FeedJob | FilingsJob | ArticlesJob) -> FeedResult:
+    """analyse_feed (analyse_filings for SEC filings' texts, analyse_pages for followed article
+    pages), with a parser bug on one body answered as that body's error."""
+    from monitor.analysis import analyse_feed, analyse_filings, analyse_pages
 
     try:
+        if isinstance(job, ArticlesJob):
+            return analyse_pages(job)
         return analyse_filings(job) if isinstance(job, FilingsJob) else analyse_feed(job)
     except Exception as e:
         log.exception("analysis failed for %s", job.url)
@@ -93,14 +104,31 @@ async def poll_with(fetcher, job: PollJob, analyse_body) -> PollReply:
         elif polled.job is not None:
             reply.result = await analyse_body(polled.job)
         return reply
+    if job.kind == "page":  # a listing page: robots.txt first, as for the articles it links to
+        from monitor.follow import listing_refusal
+        from monitor.sources.http import FetchResult
+
+        if why := await listing_refusal(fetcher, job.url):
+            return PollReply(FetchResult(job.url, error=why))
     headers = {"User-Agent": job.user_agent} if job.user_agent else None
     res = await fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified, headers=headers)
     reply = PollReply(res)
     if res.body is not None:  # a full answer (a fetch that failed keeps no body)
         reply.digest = hashlib.sha256(res.body).hexdigest()
         if reply.digest != job.body_hash:
-            reply.result = await analyse_body(FeedJob(job.watcher, job.url, res.body, res.headers.get("content-type"),
-                                                      res.headers, job.tz, job.known, final_url=res.final_url))
+            feed = FeedJob(job.watcher, job.url, res.body, res.headers.get("content-type"), res.headers, job.tz,
+                           job.known, final_url=res.final_url, follow=job.follow if job.kind == "feed" else "never",
+                           known_links=job.known_links, kind=job.kind, links=job.links)
+            reply.result = await analyse_body(feed)
+            if reply.result.to_follow and not reply.result.error:  # read the whole story, here (monitor.follow)
+                from monitor.follow import read_whole
+
+                feed.data = b""
+                try:
+                    reply.result = await read_whole(fetcher, feed, reply.result, analyse_body)
+                except Exception as e:  # a bug in following: the feed's own reading stands
+                    log.exception("following the links of %s failed", job.url)
+                    reply.result.to_follow, reply.result.follow_error = [], f"internal error: {type(e).__name__}: {e}"
     res.body = None  # analysed where it was fetched: it never crosses to the database's process
     return reply
 
@@ -248,7 +276,7 @@ class AnalysisPool:
         from monitor.sources.http import FetchResult
 
         try:
-            return await self._call(job, self.timeout + self.fetch["deadline"])
+            return await self._call(job, self.timeout + self.fetch["deadline"] + (FOLLOW_BUDGET if job.follows else 0))
         except WorkerError as e:
             return PollReply(FetchResult(job.url, error=f"the polling worker {e} on this feed"))
 

@@ -27,6 +27,8 @@ FORBIDDEN = {
                        "monitor.cli"),
     "monitor.pipeline": ("monitor.daemon", "monitor.web", "monitor.cli"),
     "monitor.analysis": ("monitor.db", "monitor.daemon", "monitor.web", "monitor.cli"),
+    "monitor.follow": ("monitor.events", "monitor.db", "monitor.alerts", "monitor.pipeline", "monitor.workers",
+                       "monitor.daemon", "monitor.web", "monitor.cli"),  # beside analysis, in the workers
     "monitor.workers": ("monitor.db", "monitor.daemon", "monitor.web", "monitor.cli"),
     "monitor.daemon": ("monitor.web", "monitor.cli"),
     "monitor.web": ("monitor.cli", "monitor.daemon"),

@@ -275,6 +275,10 @@ def _metrics(engine: Engine) -> str:
     metric("monitor_entries_parsed_total", "New feed entries seen.", "counter", [({}, sum(w.items_seen for w in watchers))])
     metric("monitor_candidates_total", "New feed entries parsed and read: a departure word in their raw text.", "counter",
            [({}, sum(w.candidates for w in watchers))])
+    metric("monitor_pages_followed_total", "Article pages read in place of a feed's summary (follow:, page watchers).",
+           "counter", [({}, sum(w.followed for w in watchers))])
+    metric("monitor_follow_failures_total", "Article pages that could not be read (the summary was).", "counter",
+           [({}, sum(w.follow_failures for w in watchers))])
     metric("monitor_watchers_failing", "Watchers whose last poll failed.", "gauge",
            [({}, sum(1 for w in watchers if w.consecutive_failures))])
     return "\n".join(lines) + "\n"
