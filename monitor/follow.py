@@ -8,8 +8,9 @@ prefilter's words) and whose feed text is not already the article (under FULL_TE
 `always` — every new item; `never`. A page watcher reads every new link of its listing.
 
 Each link: robots.txt asked first (monitor.sources.robots), then fetched with the watcher's
-Fetcher (per-host limits, timeouts, the size cap, redirects), at most MAX_PER_POLL a poll and
-all of them within BUDGET seconds; its main text, date and canonical URL read by
+Fetcher (per-host limits, timeouts, the size cap, redirects), at most MAX_PER_POLL a poll, all
+within BUDGET seconds, CHUNK at a time (fetched, then read: memory stays bounded); its main text,
+date and canonical URL read by
 monitor.analysis.analyse_pages. A page that cannot be read leaves the feed's summary (a listing
 link: its headline) in place, counted on the watcher's health. A link once followed is not
 fetched again: its canonical form's digest is kept with the watcher (`link_digests`).
@@ -27,6 +28,7 @@ from monitor.records import Analysed, Article, ArticlesJob, FeedJob, FeedResult,
 
 log = logging.getLogger(__name__)
 MAX_PER_POLL = 50  # links fetched per poll; a listing's others wait for the next poll
+CHUNK = 10  # pages fetched, then read, at a time (at most CHUNK × the 10 MB cap in hand)
 BUDGET = 120.0  # seconds for all of a poll's article fetches; what is not done by then waits too
 FULL_TEXT_CHARS = 2000  # a feed item with this much text carries the article: not followed
 MIN_PAGE_CHARS = 80  # a page whose main text is shorter is not the article (a login wall, a stub)
@@ -140,9 +142,6 @@ async def fetch_pages(fetcher, follows: list[Follow], budget: float = BUDGET) ->
             t.cancel()
             late.append(f)
     await asyncio.gather(*tasks, return_exceptions=True)
-    if late:
-        log.warning("%d of %d article pages not fetched within %.0f s: %s", len(late), len(follows), budget,
-                    "read from the feed's summary" if late[0].index is not None else "left for the next poll")
     return done, late
 
 
@@ -154,11 +153,25 @@ async def read_whole(fetcher, job: FeedJob, result: FeedResult, analyse_body) ->
     if over:
         log.info("%s: %d more items to follow than the %d a poll follows: read from the feed's summary",
                  job.watcher, len(over), MAX_PER_POLL)
-    done, late = await fetch_pages(fetcher, follows)
-    new = await analyse_body(ArticlesJob(job.watcher, job.url, result, done, job.tz, job.kind, job.known_links))
+    loop = asyncio.get_running_loop()
+    deadline, late, known = loop.time() + BUDGET, [], job.known_links
+    for start in range(0, len(follows), CHUNK):  # CHUNK pages in hand at a time: memory stays bounded
+        chunk = follows[start:start + CHUNK]
+        if (left := deadline - loop.time()) <= 0:
+            late += chunk
+            continue
+        done, missed = await fetch_pages(fetcher, chunk, left)
+        late += missed
+        if done:
+            result = await analyse_body(ArticlesJob(job.watcher, job.url, result, done, job.tz, job.kind, known))
+            known = result.links
+    if late:
+        log.warning("%s: %d of %d article pages not fetched within %.0f s: %s", job.watcher, len(late), len(follows),
+                    BUDGET, "left for the next poll" if job.kind == "page" else "read from the feed's summary")
+    result.to_follow = []
     if job.kind == "page":
-        new.more = new.more or bool(late)
-    return new
+        result.more = result.more or bool(late)
+    return result
 
 
 # ------------------------------------------------------------------ reading the pages (CPU, in analysis)
@@ -235,7 +248,7 @@ def read_pages(job: ArticlesJob, analyse_articles) -> FeedResult:
     tried = [link_digest(f.key) for f, _ in job.pages] + [link_digest(k) for k in canonical]
     if job.kind == "page":  # the links still listed that were read before, and those tried now
         links = b"".join(dict.fromkeys(_split(result.links) + tried))
-        entries = candidates = len(job.pages)  # every new link tried is an item seen and read
+        entries = candidates = result.entries + len(job.pages)  # every new link tried is an item seen and read
     else:  # the newest first, then the older ones, up to MAX_FEED_LINKS
         links = b"".join(list(dict.fromkeys(tried + _split(job.known_links)))[:MAX_FEED_LINKS])
         entries, candidates = result.entries, result.candidates

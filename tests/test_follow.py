@@ -66,6 +66,7 @@ class Site:
         self.routes: dict[str, object] = {"/robots.txt": (200, {"Content-Type": "text/plain"}, ROBOTS)}
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.slow = True
         site = self
 
         class H(BaseHTTPRequestHandler):
@@ -100,6 +101,8 @@ class Site:
                         pass
                     self.close_connection = True
                     return None
+                if path.startswith("/slow/") and site.slow:  # answers after 3 s
+                    time.sleep(3)
                 if path in ("/loop", "/loop2"):
                     return self.send(302, headers={"Location": "/loop2" if path == "/loop" else "/loop"})
                 if path.startswith("/a/"):  # the 5,000-link listing's articles: any of them
@@ -385,3 +388,21 @@ def test_a_listing_forbidden_by_robots_fails_the_poll_with_the_reason(engine, si
     [out] = run(engine, Config(watchers=[WatcherConfig(name="p", url=site.base + "/private/news", kind="page")]))
     assert out.status == "failed" and "robots.txt of 127.0.0.1" in out.error and "forbids /private/news" in out.error
     assert site.hits.get("/private/news") is None
+
+
+def test_pages_not_fetched_within_the_time_budget_wait_for_the_next_poll(engine, site, monkeypatch):
+    import monitor.follow
+
+    monkeypatch.setattr(monitor.follow, "BUDGET", 1.0)
+    site.routes["/slow/2026/02/13/xai-exits"] = article_page(TC_TITLE, EN_BODY).encode()
+    site.routes["/2026/02/14/results"] = article_page("Results", "Revenue rose 4% in the quarter. " * 10).encode()
+    site.routes["/news"] = listing(site.base, ["/slow/2026/02/13/xai-exits", "/2026/02/14/results"])
+    config = Config(watchers=[WatcherConfig(name="p", url=site.base + "/news", kind="page")])
+    t = time.monotonic()
+    [first] = run(engine, config)
+    assert time.monotonic() - t < 3 and (first.entries, first.followed) == (1, 1)  # the slow page was given up
+    assert list_events(engine) == []
+    site.slow = False
+    [second] = run(engine, config)  # the same listing: read again for the link left over
+    assert (second.status, second.entries, second.followed) == ("new", 1, 1)
+    assert site.hits["/2026/02/14/results"] == 1 and "Shayan Salehian" in {e["person"] for e in list_events(engine)}
