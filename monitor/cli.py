@@ -300,6 +300,7 @@ def eval_cmd(
     errors: Annotated[bool, typer.Option("--errors", help="List every error.")] = False,
     cv: Annotated[int, typer.Option("--cv", help="Also k-fold cross-validate the pair decision on these files (k).")] = 0,
     loso: Annotated[bool, typer.Option("--loso", help="Also leave each source out in turn: train without it, test on it.")] = False,
+    factored: Annotated[bool, typer.Option("--factored", help="The pair decision with its factored part (event x who) averaged in.")] = False,
 ) -> None:
     """Score the detector on labelled files: P/R/F1 per language, hard negatives, extraction;
     with --cv/--loso, also how a decision trained without each item scores it.
@@ -337,7 +338,7 @@ def eval_cmd(
     if cv or loso:
         from monitor.detect.train import featurise
 
-        _generalisation(out, featurise(rows), cv, loso)
+        _generalisation(out, featurise(rows), cv, loso, factored)
     if errors:
         for e in rep.errors:
             print(json.dumps(e, ensure_ascii=False, default=str))
@@ -358,6 +359,7 @@ def train(
     out: Annotated[Path | None, typer.Option(help="Where to write the weights (default: the package's model/pairs.tsv).")] = None,
     folds: Annotated[int, typer.Option(help="k of the k-fold cross-validation (0: skip).")] = 5,
     loso: Annotated[bool, typer.Option("--loso/--no-loso", help="Also leave each source out in turn.")] = True,
+    factored: Annotated[bool, typer.Option("--factored", help="The pair decision with its factored part (event x who) averaged in.")] = False,
 ) -> None:
     """Learn the pair decision's weights from labelled files and report how they generalise.
 
@@ -374,7 +376,7 @@ def train(
     paths = sorted(str(f) for f in files)
     items = tr.featurise(read_jsonl(paths))
     use = [it for it in items if tr.trainable(it)]
-    model, org_model = tr.fit(use), tr.fit(use, orgs=True)
+    model, org_model = tr.fit_decision(use, factored), tr.fit(use, orgs=True)
     out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
     org_path = out_path.with_name(Path(affiliation.WEIGHTS).name)
     digest = hashlib.sha256()
@@ -387,19 +389,20 @@ def train(
     out_path.write_text(model.dump(header), "utf-8")
     org_path.write_text(org_model.dump(header.replace("pair-decision", "organisation-choice")), "utf-8")
     con = Console()
-    con.print(f"{len(model.weights)} weights from {len(use)} items written to {out_path}")
+    parts = f" (+{len(model.event.weights)} event, {len(model.who.weights)} who)" if factored else ""
+    con.print(f"{len(model.joint.weights)} weights{parts} from {len(use)} items written to {out_path}")
     con.print(f"{len(org_model.weights)} organisation weights from {sum(len(i.orgs) for i in use)} people written to {org_path}")
-    _generalisation(con, items, folds, loso)
+    _generalisation(con, items, folds, loso, factored)
 
 
-def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
+def _generalisation(con: Console, items: list, folds: int, loso: bool, factored: bool = False) -> None:
     """Print how the pair decision does on items it was not trained on: k-fold and
     leave-one-source-out F1 per language (measurement-only sources are scored, never learned)."""
     from monitor.detect import THRESHOLD
     from monitor.detect import train as tr
 
     if folds > 1:
-        results = tr.held_out(items, tr.kfold_split(folds), THRESHOLD)
+        results = tr.held_out(items, tr.kfold_split(folds), THRESHOLD, factored)
         con.print(_held_out_table(f"{folds}-fold cross-validation (threshold {THRESHOLD})", tr.pooled(results)))
         fp, n = tr.hard_negatives(results)
         con.print(f"hard negatives called departures, held out: {fp}/{n} = {fp / n if n else 0:.3f}")
@@ -412,7 +415,7 @@ def _generalisation(con: Console, items: list, folds: int, loso: bool) -> None:
         con.print(t)
     if loso:
         groups = sorted({i.group for i in items})
-        results = tr.held_out(items, tr.loso_split, THRESHOLD)
+        results = tr.held_out(items, tr.loso_split, THRESHOLD, factored)
         con.print(_held_out_table(f"leave-one-source-out ({len(groups)} sources)", tr.pooled(results)))
         t = Table(title="leave-one-source-out, by source (trained without it)")
         for col in ("source", "items", "departures", "precision", "recall", "F1"):

@@ -76,6 +76,7 @@ class Traced:
     features: list[str]
     p: float
     bar: float = THRESHOLD  # the score it needs to count: higher in a long article's body
+    word: tuple = ()  # which departure word: (sentence, start), shared by its pairs
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ def _score(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, c: nm.Mention, h
     feats = pairs.features(pair)
     p = pairs.model().score(feats)
     if ctx.trace is not None:
-        ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p, _bar(ctx, s)))
+        ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p, _bar(ctx, s), (s.para, s.norm, m.start())))
     return p
 
 

@@ -1,9 +1,16 @@
 """The learned decision: is this person the one leaving? For every (mention, departure word) pair
 in a sentence, `features` describes the pair (the departure word and its rule, where the mention
 stands, the words between, role and organisation words, negative cues, what the hand-written rule
-concluded) and `Model` scores it with logistic weights learned from labelled text
-(`monitor train`, monitor/detect/train.py). The weights are a data file, model/pairs.tsv: one
-feature and its weight a line, readable and diffable."""
+concluded) and `Decision` scores it with logistic weights learned from labelled text
+(`monitor train`, monitor/detect/train.py): one *joint* logistic model over every feature of the
+pair. `monitor train --factored` adds a second reading, averaged with the first: does this
+departure word report a departure here (the *event* features: the word, its rule, what stands
+around it, negative cues) and is this mention the one leaving (the *who* features: everything that
+depends on the mention), the geometric mean of the two. Apart, each part learns from the examples
+that concern it: the event part one example per departure word (the joint model learns "退休" and
+"exits" as negative, since most candidates near them are not the person), the who part only the
+candidates of words that do report a departure. The weights are a data file, model/pairs.tsv: one
+feature and its weight a line, the factored parts' features prefixed event: or who:."""
 from __future__ import annotations
 
 import math
@@ -102,6 +109,20 @@ def features(p: Pair) -> list[str]:
         right = right + (["".join(right)] if len(right) == 2 else [])
         word = p.text[p.t_start:p.t_end].strip()
     f += [f"left:{t}" for t in left] + [f"right:{t}" for t in right] + [f"word={word}"]
+    # what stands right before the departure word, the mention aside ("will", "被", "宣布"): event
+    lo = max(0, p.t_start - 25, p.m_end if p.m_end <= p.t_start else 0)
+    if lang == "en":
+        f += [f"tl:{t}" for t in _EN_TOKEN.findall(p.text[lo:p.t_start].lower())[-2:]]
+    else:
+        near = p.text[max(lo, p.t_start - 2):p.t_start].strip()
+        f += [f"tl:{c}" for c in near] + ([f"tl:{near}"] if len(near) == 2 else [])
+    # nothing after the departure word but the end of the clause ("…李长庚退休", "… exits"): the
+    # word is the verb of the sentence, not a noun's modifier (退休金, "exits the market")
+    after = p.text[p.t_end:p.t_end + 2].strip()
+    if not after or _PUNCT.match(after) or after[:1] in ".!?…)）」』\"”":
+        f += ["right:$", f"right:$|trig={p.trigger}"]
+    if not p.text[:min(p.m_start, p.t_start)].strip():
+        f.append("left:^")
     f += p.extra
     if lang == "en":
         f.append(f"mtoks={min(len(p.text[p.m_start:p.m_end].split()), 4)}")
@@ -138,8 +159,66 @@ class Model:
         return "\n".join(lines) + "\n"
 
 
+_EVENT = ("trig=", "word=", "right:", "neg=", "tl:")
+
+
+def is_event(feature: str) -> bool:
+    """Does the feature describe the departure word alone (the event part), not the mention?"""
+    return (feature.startswith(_EVENT) and not (feature.startswith("trig=") and "|" in feature)) or \
+        feature in ("title", "succession")
+
+
+def split(feats: list[str]) -> tuple[list[str], list[str]]:
+    """A pair's features as (event part, who part), each with its own bias."""
+    event = ["bias"] + [f for f in feats if is_event(f)]
+    return event, [f for f in feats if not is_event(f)]
+
+
+class Decision:
+    """The pair decision: the joint model, averaged with the factored one (event x who) when
+    the weights have it."""
+
+    PARTS = ("joint", "event", "who")
+
+    def __init__(self, joint: Model, event: Model | None = None, who: Model | None = None):
+        self.joint, self.event, self.who = joint, event or Model({}), who or Model({})
+        self.factored = bool(self.event.weights or self.who.weights)
+
+    def score(self, feats: list[str]) -> float:
+        if not self.factored:
+            return self.joint.score(feats)
+        event, who = split(feats)
+        return (self.joint.score(feats) + math.sqrt(self.event.score(event) * self.who.score(who))) / 2
+
+    def explain(self, feats: list[str], top: int = 5) -> list[tuple[str, float]]:
+        event, who = split(feats)
+        scored = [(x, self.joint.weights.get(x, 0.0)) for x in feats]
+        if self.factored:
+            scored += [(f"event:{x}", self.event.weights.get(x, 0.0)) for x in event]
+            scored += [(f"who:{x}", self.who.weights.get(x, 0.0)) for x in who]
+        return sorted(scored, key=lambda kv: -abs(kv[1]))[:top]
+
+    @classmethod
+    def parse(cls, text: str) -> Decision:
+        parts: dict[str, list[str]] = {p: [] for p in cls.PARTS}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                part, _, rest = line.partition(":")
+                if part in ("event", "who"):
+                    parts[part].append(rest)
+                else:
+                    parts["joint"].append(line)
+        return cls(*(Model.parse("\n".join(parts[p])) for p in cls.PARTS))
+
+    def dump(self, header: str = "") -> str:
+        lines = [f"# {h}" for h in header.splitlines()]
+        for part, m in zip(("", "event:", "who:"), (self.joint, self.event, self.who)):
+            lines += [f"{part}{k}\t{v:.4f}" for k, v in sorted(m.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))]
+        return "\n".join(lines) + "\n"
+
+
 @lru_cache(maxsize=1)
-def model() -> Model:
+def model() -> Decision:
     """The shipped weights (an empty model scores every pair 0.5 until `monitor train` writes them)."""
     f = resources.files("monitor.detect").joinpath(WEIGHTS)
-    return Model.parse(f.read_text("utf-8")) if f.is_file() else Model({})
+    return Decision.parse(f.read_text("utf-8")) if f.is_file() else Decision(Model({}))

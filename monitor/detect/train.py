@@ -41,6 +41,7 @@ class Item:
     group: str  # the item's source, for leave-one-source-out
     pairs: list[tuple[list[str], int]]
     bars: list[float]  # per pair, the score it needs (engine._bar)
+    words: list[int] = field(default_factory=list)  # per pair, which departure word of the item it is about
     # per departing person found, its organisation candidates: [(features, is the gold org)]
     orgs: list[list[tuple[list[str], int]]] = field(default_factory=list)
 
@@ -49,7 +50,7 @@ def source_of(row: dict) -> str:
     """The source an item comes from, from its id (en-reuters-00173 -> en-reuters)."""
     sid = re.sub(r"[-_]?\d+$", "", str(row.get("id", "?")))
     sid = re.sub(r"^(en|zh)-feed-.*", r"\1-feed", sid)  # every saved feed: one source
-    return re.sub(r"-[ab]$", "", sid) or "?"  # two labellers' halves of one source
+    return re.sub(r"-[a-d]$", "", sid) or "?"  # labellers' halves of one source
 
 
 def _same(a: str, b: str) -> bool:
@@ -96,7 +97,9 @@ def featurise(rows: Iterable[dict]) -> list[Item]:
             if gold and gold_org:
                 groups[(o.person or "", gold_org)].append((o.features, int(_same_org(o.org, gold_org))))
         orgs = [g for g in groups.values() if any(y for _, y in g)]
-        items.append(Item(row, source_of(row), out, [t.bar for t in trace], orgs))
+        ids: dict[tuple, int] = {}
+        words = [ids.setdefault(t.word, len(ids)) for t in trace]
+        items.append(Item(row, source_of(row), out, [t.bar for t in trace], words=words, orgs=orgs))
     return items
 
 
@@ -127,6 +130,35 @@ def fit(items: list[Item], epochs: int = 12, l2: float = 1e-4, rate: float = 0.3
     return pairs.Model({f: round(v, 4) for f, v in w.items() if abs(v) >= 1e-3})
 
 
+def decision_examples(item: Item) -> tuple[list[tuple[list[str], int]], list[tuple[list[str], int]]]:
+    """An item's pairs as the two parts' examples. Event: one per departure word, 1 when one of
+    its candidates is a departing person (a departure whose person no candidate caught says
+    nothing of its words, and is left out). Who: every candidate of a word that reports one."""
+    by_word: dict[int, list[tuple[list[str], int]]] = defaultdict(list)
+    for pair, word in zip(item.pairs, item.words or range(len(item.pairs))):
+        by_word[word].append(pair)
+    if item.row.get("label") == "departure" and not any(y for _, y in item.pairs):
+        return [], []
+    event, who = [], []
+    for group in by_word.values():
+        y = int(any(y for _, y in group))
+        event.append((pairs.split(group[0][0])[0], y))
+        if y:
+            who += [(pairs.split(feats)[1], yy) for feats, yy in group]
+    return event, who
+
+
+def fit_decision(items: list[Item], factored: bool = False, **kw) -> pairs.Decision:
+    """The pair decision: the joint model on every pair and, if `factored`, the factored
+    model's two parts, each fitted on its own examples (decision_examples)."""
+    if not factored:
+        return pairs.Decision(fit(items, **kw))
+    parts = [decision_examples(it) for it in items]
+    event = [Item(it.row, it.group, e, []) for it, (e, _) in zip(items, parts)]
+    who = [Item(it.row, it.group, w, []) for it, (_, w) in zip(items, parts)]
+    return pairs.Decision(fit(items, **kw), fit(event, **kw), fit(who, **kw))
+
+
 def folds(items: list[Item], k: int, seed: int = 7) -> list[list[int]]:
     idx = list(range(len(items)))
     random.Random(seed).shuffle(idx)
@@ -147,12 +179,12 @@ def lang_of(row: dict) -> str:
 
 
 def held_out(items: list[Item], split: Callable[[list[Item]], list[tuple[str, list[int]]]],
-             threshold: float) -> dict[str, dict[str, list]]:
+             threshold: float, factored: bool = False) -> dict[str, dict[str, list]]:
     """Scores of items predicted by models that never saw them: {split name: {lang: [gold, pred]}}."""
     out: dict[str, dict[str, list]] = {}
     for name, test in split(items):
         test_set = set(test)
-        model = fit([it for i, it in enumerate(items) if i not in test_set and trainable(it)])
+        model = fit_decision([it for i, it in enumerate(items) if i not in test_set and trainable(it)], factored)
         by_lang: dict[str, list] = defaultdict(lambda: [[], [], []])
         for i in test:
             hit = any(model.score(f) >= max(bar, threshold) for (f, _), bar in zip(items[i].pairs, items[i].bars))

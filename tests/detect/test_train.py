@@ -1,0 +1,85 @@
+"""monitor train: labelling pairs, the factored decision's examples, weights files read back.
+The headlines below are made up (unit-test material, not labelled data)."""
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.detect import pairs
+from monitor.detect import train as tr
+
+# made-up items, in the labelled-data format
+ROWS = [
+    {"id": "en-test-1", "lang": "en", "title": "Acme CFO Jane Roe resigns", "label": "departure",
+     "departures": [{"person": "Jane Roe", "org": "Acme"}]},
+    {"id": "en-test-2", "lang": "en", "title": "Globex chief John Doe steps down", "label": "departure",
+     "departures": [{"person": "John Doe", "org": "Globex"}]},
+    {"id": "en-test-3", "lang": "en", "title": "Hurricane Zed leaves Mary Major without power", "label": "other",
+     "negative_kind": "unrelated", "departures": []},
+    {"id": "en-test-4", "lang": "en", "title": "Initech names Bill Smith chief executive", "label": "other",
+     "negative_kind": "appointment", "departures": []},
+    {"id": "en-test-5", "lang": "en", "title": "Umbrella chairman Al Wesker retires", "label": "departure",
+     "departures": [{"person": "Al Wesker", "org": "Umbrella"}]},
+]
+
+
+def test_source_of_joins_labellers_parts():
+    assert tr.source_of({"id": "zh-hant-ad-c-00012"}) == tr.source_of({"id": "zh-hant-ad-a-00001"}) == "zh-hant-ad"
+    assert tr.source_of({"id": "en-huff-b-00001"}) == "en-huff"
+    assert tr.source_of({"id": "en-reuters-00173"}) == "en-reuters"
+
+
+def test_pairs_are_labelled_by_the_departing_person():
+    items = tr.featurise(ROWS)
+    dep = items[0]
+    assert any(y for _, y in dep.pairs)  # Jane Roe's pair is positive
+    assert not any(y for it in items[2:4] for _, y in it.pairs)  # nothing in an "other" item is
+    assert len(dep.words) == len(dep.pairs)
+
+
+def test_decision_examples_one_event_per_word_who_only_where_a_departure_is():
+    feats = ["bias", "trig=en.resign", "word=resigns", "src=name", "pos=before"]
+    item = tr.Item({"label": "departure"}, "g", [(feats, 1), (feats + ["mtoks=1"], 0), (feats, 0)], [0.5] * 3,
+                   words=[0, 0, 1])
+    event, who = tr.decision_examples(item)
+    assert [y for _, y in event] == [1, 0]  # word 0 has the person, word 1 does not
+    assert all(not pairs.is_event(x) for f, _ in who for x in f)
+    assert [y for _, y in who] == [1, 0]  # only word 0's candidates teach the who part
+    assert all(f[0] == "bias" and all(pairs.is_event(x) for x in f[1:]) for f, _ in event)
+    missed = tr.Item({"label": "departure"}, "g", [(feats, 0)], [0.5], words=[0])
+    assert tr.decision_examples(missed) == ([], [])  # the person was never a candidate: no lesson
+
+
+def test_fit_is_deterministic_and_separates():
+    items = tr.featurise(ROWS)
+    a, b = tr.fit_decision(items, factored=True), tr.fit_decision(items, factored=True)
+    assert a.dump() == b.dump()
+    assert a.factored and a.event.weights and a.who.weights
+    pos = [a.score(f) for it in items for f, y in it.pairs if y]
+    neg = [a.score(f) for it in items for f, y in it.pairs if not y]
+    assert min(pos) > max(neg)
+
+
+def test_weights_file_reads_back_and_an_older_file_is_the_joint_model():
+    items = tr.featurise(ROWS)
+    m = tr.fit_decision(items, factored=True)
+    back = pairs.Decision.parse(m.dump("header"))
+    feats = items[0].pairs[0][0]
+    assert abs(back.score(feats) - m.score(feats)) < 1e-3
+    joint = tr.fit_decision(items)
+    assert not joint.factored and not any(line.startswith(("event:", "who:")) for line in joint.dump().splitlines())
+    legacy = pairs.Decision.parse(joint.joint.dump())
+    assert not legacy.factored and legacy.score(feats) == pairs.Model.parse(joint.joint.dump()).score(feats)
+
+
+def test_cli_train_factored_writes_both_parts(tmp_path):
+    data = tmp_path / "made-up.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", "utf-8")
+    out = tmp_path / "pairs.tsv"
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso", "--factored"])
+    assert res.exit_code == 0, res.output
+    text = out.read_text("utf-8")
+    assert text.startswith("# pair-decision weights") and "\nevent:" in text and "\nwho:" in text
+    assert (tmp_path / "orgs.tsv").is_file()
