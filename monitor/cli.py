@@ -374,10 +374,16 @@ def train(
     from monitor.detect.evaluate import read_jsonl
 
     paths = sorted(str(f) for f in files)
+    out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
+    con = Console()
+    if out_path.is_file():  # weights learned from files not given now would forget them
+        before = {line[4:].strip() for line in out_path.read_text("utf-8").splitlines() if line.startswith("#   ")}
+        if missing := sorted(before - {Path(p).name for p in paths}):
+            con.print(f"[yellow]warning:[/] {out_path.name} was learned from files not given here, which the new "
+                      f"weights will not know: {', '.join(missing)} (data/labels/README.md says where their texts are)")
     items = tr.featurise(read_jsonl(paths))
     use = [it for it in items if tr.trainable(it)]
     model, org_model = tr.fit_decision(use, factored), tr.fit(use, orgs=True)
-    out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
     org_path = out_path.with_name(Path(affiliation.WEIGHTS).name)
     digest = hashlib.sha256()
     for f in paths:
@@ -388,7 +394,6 @@ def train(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(model.dump(header), "utf-8")
     org_path.write_text(org_model.dump(header.replace("pair-decision", "organisation-choice")), "utf-8")
-    con = Console()
     parts = f" (+{len(model.event.weights)} event, {len(model.who.weights)} who)" if factored else ""
     con.print(f"{len(model.joint.weights)} weights{parts} from {len(use)} items written to {out_path}")
     con.print(f"{len(org_model.weights)} organisation weights from {sum(len(i.orgs) for i in use)} people written to {org_path}")

@@ -103,14 +103,27 @@ def featurise(rows: Iterable[dict]) -> list[Item]:
     return items
 
 
+def trigger_priors() -> dict[str, float]:
+    """Each departure word's rule, as a prior of the event part: its pattern's confidence (the
+    share of its matches that report a departure, as written in patterns/*.yaml) in log-odds. A
+    word seen a few times in training ("bows out", "last day at") keeps what its rule says; the
+    data outweighs it where there is enough of it."""
+    from monitor.detect.patterns import load_rules
+
+    return {f"trig={t.id}": round(math.log(t.confidence / (1 - t.confidence)), 4)
+            for lang in ("en", "zh") for t in load_rules(lang).triggers if 0 < t.confidence < 1}
+
+
 def fit(items: list[Item], epochs: int = 12, l2: float = 1e-4, rate: float = 0.3, seed: int = 7,
-        orgs: bool = False) -> pairs.Model:
-    """Logistic weights for the pair decision (or, with orgs, for the organisation choice)."""
+        orgs: bool = False, priors: dict[str, float] | None = None) -> pairs.Model:
+    """Logistic weights for the pair decision (or, with orgs, for the organisation choice);
+    `priors`: more weights to pull towards (as PRIORS)."""
     data = [p for it in items for g in it.orgs for p in g] if orgs else [p for it in items for p in it.pairs]
     counts = Counter(f for feats, _ in data for f in set(feats))
     keep = {f for f, n in counts.items() if n >= MIN_COUNT}
     data = [([f for f in feats if f in keep], y) for feats, y in data]
-    w: dict[str, float] = defaultdict(float, {f: v for f, v in PRIORS.items() if f in keep})
+    prior = {**PRIORS, **(priors or {})}
+    w: dict[str, float] = defaultdict(float, {f: v for f, v in prior.items() if f in keep})
     g2: dict[str, float] = defaultdict(float)
     rng = random.Random(seed)
     order = list(range(len(data)))
@@ -124,7 +137,7 @@ def fit(items: list[Item], epochs: int = 12, l2: float = 1e-4, rate: float = 0.3
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
             g = (p - y) * (weight_pos if y else 1.0)
             for f in feats:
-                grad = g + (PRIOR_L2 if f in PRIORS else l2) * (w[f] - PRIORS.get(f, 0.0))
+                grad = g + (PRIOR_L2 if f in prior else l2) * (w[f] - prior.get(f, 0.0))
                 g2[f] += grad * grad
                 w[f] -= rate * grad / math.sqrt(g2[f] + 1e-8)
     return pairs.Model({f: round(v, 4) for f, v in w.items() if abs(v) >= 1e-3})
@@ -156,7 +169,7 @@ def fit_decision(items: list[Item], factored: bool = False, **kw) -> pairs.Decis
     parts = [decision_examples(it) for it in items]
     event = [Item(it.row, it.group, e, []) for it, (e, _) in zip(items, parts)]
     who = [Item(it.row, it.group, w, []) for it, (_, w) in zip(items, parts)]
-    return pairs.Decision(fit(items, **kw), fit(event, **kw), fit(who, **kw))
+    return pairs.Decision(fit(items, **kw), fit(event, priors=trigger_priors(), **kw), fit(who, **kw))
 
 
 def folds(items: list[Item], k: int, seed: int = 7) -> list[list[int]]:

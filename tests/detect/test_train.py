@@ -83,3 +83,16 @@ def test_cli_train_factored_writes_both_parts(tmp_path):
     text = out.read_text("utf-8")
     assert text.startswith("# pair-decision weights") and "\nevent:" in text and "\nwho:" in text
     assert (tmp_path / "orgs.tsv").is_file()
+
+
+def test_cli_train_warns_when_the_weights_it_replaces_knew_more_files(tmp_path):
+    data = tmp_path / "made-up.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", "utf-8")
+    out = tmp_path / "pairs.tsv"
+    out.write_text("# pair-decision weights\n# trained on 9 items, from 2 files:\n#   made-up.jsonl\n#   zh-other.jsonl\n"
+                   "bias\t0.1\n", "utf-8")
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso"])
+    assert res.exit_code == 0, res.output
+    assert "warning" in res.output and "zh-other.jsonl" in res.output and "made-up.jsonl," not in res.output
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso"])
+    assert "warning" not in res.output  # the weights now know exactly these files
