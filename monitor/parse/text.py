@@ -88,10 +88,28 @@ def html_to_text(fragment: str) -> str:
     except (etree.ParserError, ValueError):  # nothing parseable in it (e.g. only a comment)
         return ""
     etree.strip_elements(root, *_HIDDEN, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    for el in root.iter(*_BLOCKS):
-        el.tail = "\n" + (el.tail or "")
+    for el in root.iter(etree.Element):  # the markup's own line wraps are not breaks: "John\nSmith" is one name
+        if el.tag != "pre":
+            try:
+                el.text, el.tail = _flow(el.text), _flow(el.tail)
+            except ValueError:  # a character lxml reads but will not write back: leave the node as it is
+                pass
+    for el in root.iter(*_BLOCKS):  # a block starts and ends a line
+        el.text, el.tail = "\n" + (el.text or ""), "\n" + (el.tail or "")
     lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
     return clean("\n".join(line for line in lines if line))
+
+
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WRAP_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n\s*(?=[{_CJK}])")
+
+
+def _flow(text: str | None) -> str | None:
+    """A text node's whitespace as a browser shows it: a wrap between two Chinese characters
+    vanishes (离\n职 is 离职), every other run of whitespace is one space."""
+    if not text:
+        return text
+    return re.sub(r"\s+", " ", _WRAP_CJK.sub("", text))
 
 
 def parse_text(data: bytes) -> tuple[str, str]:
