@@ -111,8 +111,8 @@ def features(p: Pair) -> list[str]:
     f += [f"left:{t}" for t in left] + [f"right:{t}" for t in right] + [f"word={word}"]
     # what stands right before the departure word, the mention aside ("will", "被", "宣布"): event
     lo = max(0, p.t_start - 25, p.m_end if p.m_end <= p.t_start else 0)
-    if lang == "en":
-        f += [f"tl:{t}" for t in _EN_TOKEN.findall(p.text[lo:p.t_start].lower())[-2:]]
+    if lang == "en":  # words in lower case only: a name or a colon there says nothing of the word
+        f += [f"tl:{t}" for t in re.findall(r"(?<![\w'’])[a-z][a-z'’\-]*", p.text[lo:p.t_start])[-2:]]
     else:
         near = p.text[max(lo, p.t_start - 2):p.t_start].strip()
         f += [f"tl:{c}" for c in near] + ([f"tl:{near}"] if len(near) == 2 else [])
