@@ -169,13 +169,23 @@ class StateWriter:
     commits, and no thread hop per poll). Until it is written, `pending` holds the watcher's row,
     so its next poll starts from it. A failed write (disk full, database away) is logged and
     retried on the next tick. Killed before a write, a watcher is simply polled again: its
-    entries were committed with their seen marks, so nothing is processed twice."""
+    entries were committed with their seen marks, so nothing is processed twice.
 
-    def __init__(self, engine: Engine, every: float = 0.5):
-        self.engine, self.every = engine, every
+    `owner` (a `--role worker` on PostgreSQL): the watchers were claimed under this owner's lease,
+    and each write also ends the leases of the watchers it writes (and of those given to
+    `release`), in the same transaction; until then no other worker can claim them, and they
+    count as in the worker's hand (`unwritten`). `batch`: write as soon as that many wait, not
+    only every `every` seconds (a worker frees its slots in small groups)."""
+
+    def __init__(self, engine: Engine, every: float = 0.5, owner: str | None = None, batch: int | None = None):
+        self.engine, self.every, self.owner, self.batch = engine, every, owner, batch
         self.pending: dict[str, WatcherRow] = {}  # rows not yet committed, for the next poll
         self._values: dict[str, dict] = {}  # their snapshots, not yet handed to a write
+        self._release: set[str] = set()  # leases to end with the next write (owner only)
+        self._writing: set[str] = set()  # leases a write in progress ends
+        self.written = asyncio.Event()  # set after each write: a worker's slots are free again
         self._stop = asyncio.Event()
+        self._kick = asyncio.Event()  # write now: `batch` are waiting, or leaving
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> StateWriter:
@@ -184,29 +194,56 @@ class StateWriter:
 
     async def __aexit__(self, *exc) -> None:
         self._stop.set()  # the loop finishes the write in hand (never cancelled mid-write), then the rest
+        self._kick.set()
         await self._task
+
+    @property
+    def unwritten(self) -> int:
+        """Watchers polled (or given up) whose lease this writer has not ended yet (owner only)."""
+        return len(self._release | self._writing)
 
     def put(self, row: WatcherRow) -> None:
         self.pending[row.name], self._values[row.name] = row, watcher_values(row)  # a snapshot
+        if self.owner:
+            self.release(row.name)
+
+    def release(self, name: str) -> None:
+        """End `owner`'s lease on `name` with the next write, with no state of its own (a poll that
+        never ran, or failed inside monitor)."""
+        if self.owner:
+            self._release.add(name)
+            if self.batch and len(self._release) >= self.batch:
+                self._kick.set()
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.every)
+                await asyncio.wait_for(self._kick.wait(), self.every)
+            self._kick.clear()
             await self.flush()
         await self.flush()  # what was put while the last write ran (the stop may come mid-write)
 
     async def flush(self) -> None:
-        if not self._values:
+        if not self._values and not self._release:
             return
         values, self._values = self._values, {}
+        release, self._release = self._release, set()
+        self._writing |= release
         try:
-            await asyncio.to_thread(save_watcher_states, self.engine, list(values.values()))
+            if self.owner:
+                await asyncio.to_thread(save_watcher_states, self.engine, list(values.values()), owner=self.owner,
+                                        release=sorted(release))
+            else:
+                await asyncio.to_thread(save_watcher_states, self.engine, list(values.values()))
         except Exception as e:  # keep them (a newer poll's snapshot wins) and try again on the next tick
             log.error("could not save the state of %d watchers (%s); retrying", len(values), e)
             for name, v in values.items():
                 self._values.setdefault(name, v)
+            self._release |= release
             return
+        finally:
+            self._writing -= release
+            self.written.set()
         for name in values:
             if name not in self._values:  # not polled again while it was being written
                 self.pending.pop(name, None)
@@ -463,14 +500,22 @@ class Daemon:
 # ------------------------------------------------------------------ several processes
 async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = 20,
                     lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None,
-                    workers: int = 0, summary_every: float = 300.0) -> None:
+                    workers: int = 0, summary_every: float = 300.0, claim_every: float = 0.5) -> None:
     """`monitor run --role`: any number of workers claim due watchers and deliveries with leases;
     one scheduler at a time (advisory lock, taken over when it dies) keeps the watcher rows in step
-    with watchers.yaml and sends digests. `all` is both in one process."""
+    with watchers.yaml and sends digests. `all` is both in one process.
+
+    A worker claims a batch of due watchers in one statement (leases.claim_watchers) and keeps up
+    to `concurrency` polls in flight with up to as many claimed ahead, claiming again when a
+    batch of at least half of that has room (at once while more are due, else every
+    `claim_every` seconds). Each poll starts from the row as claimed; the states go back through
+    the same group commit as the single-process daemon (StateWriter), which ends the leases in the
+    same transaction. A new event wakes the sender at once."""
     import os
     import socket
+    from collections import deque
 
-    from monitor.db.leases import Election, claim_watchers, release_watcher, sync_watchers
+    from monitor.db.leases import Election, claim_watchers, sync_watchers
 
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     stop = stop or asyncio.Event()
@@ -478,75 +523,104 @@ async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str |
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     path = Path(config_path)
-    state = {"config": load_config(path, required=True), "mtime": path.stat().st_mtime}
+    state: dict = {"mtime": path.stat().st_mtime}
+
+    def use(cfg: Config) -> None:
+        state.update(config=cfg, by_name={w.name: w for w in cfg.watchers}, channels=active_channels(cfg))
+    use(load_config(path, required=True))
 
     def config() -> Config:
         try:
             if path.stat().st_mtime != state["mtime"]:
-                state["config"], state["mtime"] = load_config(path, required=True), path.stat().st_mtime
+                state["mtime"] = path.stat().st_mtime
+                use(load_config(path, required=True))
         except Exception as e:  # a broken edit keeps the previous config
             log.error("watchers.yaml not reloaded: %s", e)
-            state["mtime"] = path.stat().st_mtime
         return state["config"]
 
     election = Election(engine, owner)
     inflight: set[asyncio.Task] = set()
+    queue: deque = deque()  # claimed, not started yet
     tally = Tally(summary_every)
     wake = asyncio.Event()
 
-    async def poll_claimed(fetcher: Fetcher, analysis, c) -> None:
-        w = next((w for w in config().watchers if w.name == c.name and w.url == c.url), None) or \
-            WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
+    async def poll_claimed(fetcher: Fetcher, analysis, writer: StateWriter, c) -> None:
+        config()
+        w = state["by_name"].get(c.name)
+        if w is None or w.url != c.url:
+            w = WatcherConfig(name=c.name, url=c.url, interval=f"{c.interval_s}s", timezone=c.timezone, tags=c.tags)
         try:
-            outcome = await poll(engine, fetcher, w, active_channels(config()), force=True, analysis=analysis)
+            outcome = await poll(engine, fetcher, w, state["channels"], force=True, state=c.row, analysis=analysis,
+                                 writer=writer)  # the state and the lease's end go out with the next group commit
             tally.poll(outcome)
             if outcome.new_events:
-                wake.set()  # alerts go out on the next turn of the loop, not after the 2 s pause
+                wake.set()  # their alerts go out now, not at the sender's next round
         except Exception:
             log.exception("watcher %s: poll failed", c.name)
-        finally:
-            await asyncio.to_thread(release_watcher, engine, c.name, owner)
+            writer.release(c.name)
+
+    async def sender() -> None:
+        """Due deliveries (not digests: the scheduler's) as soon as a poll wrote new events, and
+        every 2 s anyway (retries, other workers' events)."""
+        while not stop.is_set():
+            wake.clear()
+            try:
+                tally.deliveries(await asyncio.to_thread(send_due, engine, state["channels"], owner=owner,
+                                                         digests=False))
+            except Exception:
+                log.exception("alert delivery failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), 2)
 
     polls = role in ("all", "worker")
     async with Fetcher(max_connections=concurrency, hosts=config().host_limits()) as fetcher, \
-            analysis_pool(workers if polls else 0, fetcher) as analysis:
-        last_send = last_sched = 0.0
+            analysis_pool(workers if polls else 0, fetcher) as analysis, \
+            StateWriter(engine, owner=owner if polls else None, batch=max(1, concurrency // 4)) as writer:
+        send_task = asyncio.create_task(sender()) if polls else None
+        last_sched = last_sync = 0.0
+        synced: Config | None = None  # the configuration the rows were last synced with, while leading
+        last_claim, backlog = -claim_every, False
         while not stop.is_set():
             t = loop.time()
             if role in ("all", "scheduler") and t - last_sched >= 2:
                 last_sched = t
+                was_leading = election.leading
                 if await asyncio.to_thread(election.try_lead):
-                    await asyncio.to_thread(sync_watchers, engine, config())
-                    tally.deliveries(await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner))  # digests too
-            busy = False
-            if role in ("all", "worker"):
-                free = concurrency - len(inflight)
-                if free > 0:
-                    claimed = await asyncio.to_thread(claim_watchers, engine, owner, free, lease)
-                    busy = len(claimed) == free  # more may be due: claim again as soon as a slot frees
-                    for c in claimed:
-                        task = asyncio.create_task(poll_claimed(fetcher, analysis, c))
-                        inflight.add(task)
-                        task.add_done_callback(inflight.discard)
-                else:
-                    busy = True
-                if t - last_send >= 2 or wake.is_set():
-                    last_send = t
-                    wake.clear()
-                    tally.deliveries(await asyncio.to_thread(send_due, engine, active_channels(config()), owner=owner,
-                                                             digests=False))
+                    cfg = config()  # the rows follow watchers.yaml when it changes, when this one takes the lead, each minute
+                    if not was_leading or cfg is not synced or t - last_sync >= 60:
+                        await asyncio.to_thread(sync_watchers, engine, cfg)
+                        synced, last_sync = cfg, t
+                    tally.deliveries(await asyncio.to_thread(send_due, engine, state["channels"], owner=owner))  # digests too
+            if polls:
+                # in hand: being polled, or polled and its state (with the lease's end) not written yet;
+                # at most `concurrency`, so a worker killed at any moment costs at most that many polls
+                held = len(inflight) + writer.unwritten + len(queue)
+                if held <= concurrency + concurrency // 2 and (backlog or t - last_claim >= claim_every):
+                    want = 2 * concurrency - held  # a batch of at least half the concurrency
+                    claimed = await asyncio.to_thread(claim_watchers, engine, owner, want, lease)
+                    last_claim, backlog = loop.time(), len(claimed) == want  # all asked for: more may be due
+                    queue.extend(claimed)
+                while queue and len(inflight) + writer.unwritten < concurrency and not stop.is_set():
+                    task = asyncio.create_task(poll_claimed(fetcher, analysis, writer, queue.popleft()))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
             if tally.due():
                 tally.report()
-            if busy and inflight:  # wait for a free slot (or the stop signal), not a fixed nap
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait([*inflight, stopper], timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-                stopper.cancel()
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
-            except TimeoutError:
-                pass
+            # until a poll ends or a state write frees slots, the next claim, or the stop signal
+            full = len(inflight) + writer.unwritten + len(queue) > concurrency + concurrency // 2
+            timeout = 0.5 if backlog or full or not polls else max(0.01, last_claim + claim_every - loop.time())
+            stopper, written = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(writer.written.wait())
+            await asyncio.wait([*inflight, stopper, written], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            written.cancel()
+            writer.written.clear()  # what it signalled is in the counts read next turn
+        for c in queue:  # claimed, never started: free at the next write
+            writer.release(c.name)
+        queue.clear()
         if inflight:
             await asyncio.wait(inflight, timeout=20)
+        if send_task is not None:
+            wake.set()
+            await send_task
     tally.report()
     election.close()

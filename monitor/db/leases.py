@@ -1,8 +1,11 @@
 """How several processes on several machines share the work without doing it twice.
 
-Workers claim due watchers (and due deliveries) with `SELECT … FOR UPDATE SKIP LOCKED` on
-PostgreSQL and stamp them with their name and a lease; a worker that dies leaves its lease to run
-out, and the rows are free again. One scheduler at a time holds a PostgreSQL advisory lock on a
+Workers claim due watchers in batches, one statement a batch (`UPDATE … WHERE name IN (SELECT …
+FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …` on PostgreSQL), stamping them with their name and a
+lease; the rows come back whole, so a poll starts from them. A poll's state is written back with
+the worker's group commit (daemon.StateWriter), which frees the lease in the same transaction: a
+watcher is free again only once its next check is written. A worker that dies leaves its leases
+to run out, and the rows are free again. Due deliveries are claimed the same way (alerts.sender). One scheduler at a time holds a PostgreSQL advisory lock on a
 connection of its own; when it dies its session ends, the lock is released, and another scheduler
 takes over. On SQLite (one process) the same calls work without the locking clauses.
 """
@@ -12,12 +15,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
 
 from monitor.config import Config, interval_seconds
 from monitor.db.models import CoordinationRow, WatcherRow
+from monitor.db.store.engine import _write_lock
 
 SCHEDULER_LOCK = 7_407_001  # the advisory lock key of the scheduler role
 
@@ -26,13 +31,17 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_SYNCED = (WatcherRow.name, WatcherRow.url, WatcherRow.configured, WatcherRow.interval_s, WatcherRow.timezone,
+           WatcherRow.tags)
+
+
 def sync_watchers(engine: Engine, config: Config) -> None:
     """Make the watcher rows match watchers.yaml: new ones due within 30 s (spread, no herd),
     changed ones updated, removed ones marked unconfigured (their history is kept)."""
 
     t = now()
-    with Session(engine) as s:
-        rows = {r.name: r for r in s.exec(select(WatcherRow)).all()}
+    with Session(engine) as s:  # only the columns it may change: not every watcher's digests
+        rows = {r.name: r for r in s.exec(select(WatcherRow).options(load_only(*_SYNCED))).all()}
         for w in config.watchers:
             r = rows.pop(w.name, None)
             if r is None:
@@ -55,26 +64,34 @@ class Claimed:
     interval_s: int
     timezone: str | None
     tags: list[str]
+    row: WatcherRow | None = None  # the whole row as claimed (detached): the poll's starting state
+
+
+_COLUMNS = tuple(WatcherRow.__table__.columns)
 
 
 def claim_watchers(engine: Engine, owner: str, limit: int, lease: timedelta) -> list[Claimed]:
-    """Up to `limit` due watchers no live lease holds, now leased to `owner`."""
+    """Up to `limit` due watchers no live lease holds, now leased to `owner`, most overdue first:
+    one statement. On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so claimers racing
+    for the same rows never wait for each other nor get the same row (a row another claimer
+    updated meanwhile is re-checked against the conditions when locked); on SQLite (one writer)
+    the statement is atomic by itself."""
     t = now()
-    with Session(engine) as s:
-        q = (select(WatcherRow)
-             .where(WatcherRow.configured, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t),
-                    or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
-             .order_by(WatcherRow.next_check).limit(limit))
-        if engine.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        rows = s.exec(q).all()
-        out = []
-        for r in rows:
-            r.lease_owner, r.lease_until = owner, t + lease
-            s.add(r)
-            out.append(Claimed(r.name, r.url, r.interval_s, r.timezone, [x for x in r.tags.split(",") if x]))
+    due = (select(WatcherRow.name)
+           .where(WatcherRow.configured, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t),
+                  or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
+           .order_by(WatcherRow.next_check).limit(limit))
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (update(WatcherRow).where(WatcherRow.name.in_(due))
+            .values(lease_owner=owner, lease_until=t + lease).returning(*_COLUMNS))
+    with _write_lock(engine), Session(engine, expire_on_commit=False) as s:
+        rows = s.scalars(select(WatcherRow).from_statement(stmt)).all()  # the ORM's loader: no model validation
         s.commit()
-        return out
+        s.expunge_all()
+    out = [Claimed(r.name, r.url, r.interval_s, r.timezone, [x for x in r.tags.split(",") if x], r) for r in rows]
+    out.sort(key=lambda c: (c.row.next_check is not None, c.row.next_check or t))  # RETURNING has no order
+    return out
 
 
 def release_watcher(engine: Engine, name: str, owner: str) -> None:

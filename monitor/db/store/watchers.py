@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import cache
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -47,11 +47,25 @@ def save_watcher_state(engine: Engine, row: WatcherRow) -> None:
     save_watcher_states(engine, [watcher_values(row)])
 
 
-def save_watcher_states(engine: Engine, values: list[dict]) -> None:
-    """Write many polls' outcomes (watcher_values snapshots) in one transaction."""
-    if values:
-        with _write_lock(engine), engine.begin() as conn:
+def save_watcher_states(engine: Engine, values: list[dict], *, owner: str | None = None,
+                        release: list[str] | tuple[str, ...] = ()) -> None:
+    """Write many polls' outcomes (watcher_values snapshots) in one transaction. With `owner` (a
+    `--role worker`), that worker's leases on these watchers and on `release` end in the same
+    transaction: a watcher is claimable again only once its next check is written."""
+    names = sorted({v["name"] for v in values} | set(release)) if owner else []
+    if not values and not names:
+        return
+    values = sorted(values, key=lambda v: v["name"])  # one lock order for every writer: no deadlock between two
+    with _write_lock(engine), engine.begin() as conn:
+        if values:
             conn.execute(_watcher_upsert(engine.dialect.name), values)
+        if names:
+            conn.execute(_RELEASE, {"owner": owner, "names": names})
+
+
+_RELEASE = (update(WatcherRow)
+            .where(WatcherRow.name.in_(bindparam("names", expanding=True)), WatcherRow.lease_owner == bindparam("owner"))
+            .values(lease_owner=None, lease_until=None))
 
 
 _SEEN_IN = select(SeenEntryRow.entry_key).where(SeenEntryRow.watcher == bindparam("watcher"),
