@@ -2,7 +2,9 @@
 distinct (its titles and links carry the feed number), served with ETags by one asyncio process.
 
 Round 1 serves every feed; `POST /round2` switches to round 2, where ~10 % of feeds gain an item
-(new ETag) and the rest answer 304 to a conditional GET. 1 % of feeds are slow (2 s), 1 % fail
+(new ETag) and the rest answer 304 to a conditional GET. While it runs, `POST /add/N` (body: JSON
+{"guid", "title", "text"}) adds an item to feed N at once (new ETag); `GET /added` answers, per
+guid, the feed, when it was added and when a GET first served it (unix times). 1 % of feeds are slow (2 s), 1 % fail
 (HTTP 500). Run: python bench/farm.py N PORT [ADDRESSES] (prints "ready" when listening); with
 ADDRESSES = 100 it answers on 127.0.0.1 … 127.0.0.100, and feed i lives at 127.0.0.(1 + i % 100).
 """
@@ -13,6 +15,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-feeds"
@@ -55,9 +58,37 @@ class Farm:
         self.slow = set(range(5, n, 101))
         self.failing = set(range(7, n, 103))
         self.hits: dict[int, int] = {}  # GET /feed/N per feed since the last POST /reset
+        self.changed: dict[int, bytes] = {}  # feeds that gained items through POST /add: their body now
+        self.added: dict[str, dict] = {}  # guid -> {"feed", "added_at", "served_at"}
+        self.unserved: dict[int, list[str]] = {}  # feed -> guids added and not served yet
 
     def body(self, i: int) -> bytes:
+        if i in self.changed:
+            return self.changed[i]
         return self.round2.get(i, self.bodies[i]) if self.round == 2 else self.bodies[i]
+
+    def add(self, i: int, guid: str, title: str, text: str) -> dict:
+        """An item more in feed i, from now on (RSS or Atom, as the feed is; XML-escaped)."""
+        from email.utils import formatdate
+        from xml.sax.saxutils import escape
+
+        data = self.body(i)
+        t, link = escape(title), escape(f"https://farm.test/{i}/{guid}")
+        if b"</channel>" in data:
+            item = (f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid><pubDate>{formatdate(usegmt=True)}"
+                    f"</pubDate><description>{escape(text)}</description></item>").encode()
+            data = data.replace(b"</channel>", item + b"</channel>", 1)
+        else:
+            import datetime as dt
+
+            when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            item = (f"<entry><title>{t}</title><id>{link}</id><link href=\"{link}\"/><updated>{when}</updated>"
+                    f"<summary>{escape(text)}</summary></entry>").encode()
+            data = data.replace(b"</feed>", item + b"</feed>", 1)
+        self.changed[i] = data
+        self.added[guid] = {"feed": i, "added_at": time.time(), "served_at": None}
+        self.unserved.setdefault(i, []).append(guid)
+        return self.added[guid]
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -66,9 +97,8 @@ class Farm:
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
                 headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
-                if int(headers.get("content-length", 0)):
-                    await reader.readexactly(int(headers["content-length"]))
-                status, body, extra = self.route(method, path, headers)
+                sent = await reader.readexactly(int(headers["content-length"])) if int(headers.get("content-length", 0)) else b""
+                status, body, extra = self.route(method, path, headers, sent)
                 if path.startswith("/feed/") and int(path.split("/")[2]) in self.slow:
                     await asyncio.sleep(2)
                 hdrs = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\nContent-Type: application/xml\r\n{extra}\r\n"
@@ -81,7 +111,7 @@ class Farm:
         finally:
             writer.close()
 
-    def route(self, method: str, path: str, headers: dict) -> tuple[str, bytes, str]:
+    def route(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[str, bytes, str]:
         if method == "POST" and path == "/round2":
             self.round = 2
             return "200 OK", b"round 2", ""
@@ -90,6 +120,12 @@ class Farm:
             return "200 OK", b"reset", ""
         if method == "GET" and path == "/hits":
             return "200 OK", json.dumps(self.hits).encode(), ""
+        if method == "GET" and path == "/added":
+            return "200 OK", json.dumps(self.added).encode(), ""
+        m = re.fullmatch(r"/add/(\d+)", path)
+        if method == "POST" and m and int(m.group(1)) < self.n:
+            item = json.loads(body or b"{}")
+            return "200 OK", json.dumps(self.add(int(m.group(1)), item["guid"], item["title"], item.get("text", ""))).encode(), ""
         m = re.fullmatch(r"/feed/(\d+)", path)
         if not m or int(m.group(1)) >= self.n:
             return "404 Not Found", b"", ""
@@ -101,6 +137,8 @@ class Farm:
         etag = '"' + hashlib.md5(body).hexdigest() + '"'
         if headers.get("if-none-match") == etag:
             return "304 Not Modified", b"", f"ETag: {etag}\r\n"
+        for guid in self.unserved.pop(i, ()):  # the poll that sees the added items
+            self.added[guid]["served_at"] = time.time()
         return "200 OK", body, f"ETag: {etag}\r\n"
 
 
