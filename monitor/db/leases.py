@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, literal_column, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, select
@@ -70,23 +70,6 @@ class Claimed:
 _COLUMNS = tuple(WatcherRow.__table__.columns)
 
 
-def due_names(dialect: str, t: datetime, limit: int):
-    """The claim's choice: up to `limit` names of configured watchers due at `t` (a next check of
-    None is due first) that no live lease holds, most overdue first. On PostgreSQL a watcher never
-    checked counts as checked at -infinity, the expression migration 0008 indexes, so the scan is
-    bounded at `t` by an index condition, however many rows the planner expects to be due, and
-    the rows are locked FOR UPDATE SKIP LOCKED."""
-    if dialect == "postgresql":
-        due_at = func.coalesce(WatcherRow.next_check, literal_column("'-infinity'::timestamptz"))
-        is_due = due_at <= t
-    else:
-        due_at, is_due = WatcherRow.next_check, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t)
-    q = (select(WatcherRow.name)
-         .where(WatcherRow.configured, is_due, or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
-         .order_by(due_at).limit(limit))
-    return q.with_for_update(skip_locked=True) if dialect == "postgresql" else q
-
-
 def claim_watchers(engine: Engine, owner: str, limit: int, lease: timedelta) -> list[Claimed]:
     """Up to `limit` due watchers no live lease holds, now leased to `owner`, most overdue first:
     one statement. On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so claimers racing
@@ -94,7 +77,13 @@ def claim_watchers(engine: Engine, owner: str, limit: int, lease: timedelta) -> 
     updated meanwhile is re-checked against the conditions when locked); on SQLite (one writer)
     the statement is atomic by itself."""
     t = now()
-    stmt = (update(WatcherRow).where(WatcherRow.name.in_(due_names(engine.dialect.name, t, limit)))
+    due = (select(WatcherRow.name)
+           .where(WatcherRow.configured, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t),
+                  or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
+           .order_by(WatcherRow.next_check).limit(limit))
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (update(WatcherRow).where(WatcherRow.name.in_(due))
             .values(lease_owner=owner, lease_until=t + lease).returning(*_COLUMNS))
     with _write_lock(engine), Session(engine, expire_on_commit=False) as s:
         rows = s.scalars(select(WatcherRow).from_statement(stmt)).all()  # the ORM's loader: no model validation

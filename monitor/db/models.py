@@ -110,7 +110,7 @@ class WatcherRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_status: int | None = None
     consecutive_failures: int = 0
-    next_check: datetime | None = None  # None: due now; indexed by migration 0008 (workers claim the most overdue first)
+    next_check: datetime | None = Field(default=None, index=True)  # workers claim the most overdue first
     items_seen: int = 0  # new feed items seen
     candidates: int = 0  # of those, the ones parsed and read (a departure word in their raw text)
     polls: int = 0

@@ -1,8 +1,5 @@
-"""an index for the claims of due watchers: a worker reads them most overdue first, and the scan
-stops at the first one not due, whatever the table's size (without it, every claim reads the
-whole table). On PostgreSQL it is on coalesce(next_check, '-infinity'), the claim's own
-expression (a watcher never checked is due first), so that the bound is an index condition even
-when the planner expects many rows due; on SQLite (one process, one writer) on next_check.
+"""an index on watchers.next_check: a worker's claim reads the due watchers in that order
+(without it, every claim scans the whole table)
 
 Revision ID: 0008
 Revises: 0007
@@ -18,11 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE INDEX ix_watchers_due ON watchers ((coalesce(next_check, '-infinity'::timestamptz)))")
-    else:
-        op.create_index('ix_watchers_due', 'watchers', ['next_check'], unique=False)
+    op.create_index('ix_watchers_next_check', 'watchers', ['next_check'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_watchers_due', table_name='watchers')
+    op.drop_index('ix_watchers_next_check', table_name='watchers')
