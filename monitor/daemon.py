@@ -2,9 +2,9 @@
 same path as backfill (pipeline.process_article), deliver alerts.
 
 `poll_once` polls every watcher once (`monitor run --once`); `run_forever` drives per-watcher
-APScheduler 3 jobs (interval with jitter, or cron), a delivery job, and reloads watchers.yaml
-when it changes or on SIGHUP. Failures back off exponentially per watcher (capped at a day,
-never disabled); Retry-After, Cache-Control/Expires and RSS <ttl> are honoured as floors.
+APScheduler 3 jobs (cron, or an interval: run when the watcher's state says, monitor.schedule),
+a delivery job, and reloads watchers.yaml when it changes or on SIGHUP. Failures back off
+exponentially per watcher (capped at a day, never disabled); Retry-After, Cache-Control/Expires and RSS <ttl> are honoured as floors.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from monitor.db.models import WatcherRow, as_utc
 from monitor.db.store import load_watcher_states, new_entry_keys, save_watcher_state, save_watcher_states, watcher_values
 from monitor.pipeline import Summary, store_analysed
 from monitor.records import Analysed, Article
+from monitor.schedule import first_check, next_check
 from monitor.sources.http import FetchResult, Fetcher
 from monitor.workers import InlinePool, PollJob, pool as analysis_pool
 
@@ -75,6 +76,7 @@ class PollOutcome:
     split: bool = False  # the body was split into items (entries and candidates counted before parsing)
     followed: int = 0  # article pages read in place of the feed's summary (monitor.follow)
     fallbacks: int = 0  # pages that could not be read: the summary (a listing's headline) was
+    next_check: datetime | None = None  # when the watcher is due next (what its state says)
 
     @property
     def seen(self) -> int:
@@ -152,7 +154,9 @@ def _record(state: WatcherRow, w: WatcherConfig, res: FetchResult, outcome: Poll
         state.last_success, state.last_error, state.consecutive_failures = now, None, 0
         state.etag = res.headers.get("etag") or (state.etag if res.not_modified else None)
         state.last_modified = res.headers.get("last-modified") or (state.last_modified if res.not_modified else None)
-        state.next_check = now + max(interval, _floor(res, now))
+        # the interval, moved towards the watcher's own point in it (a host's polls spread evenly), and
+        # never before what the server asks
+        state.next_check = max(next_check(w.name, now, interval.total_seconds()), now + _floor(res, now))
         return
     state.last_error = outcome.error
     state.consecutive_failures += 1
@@ -300,7 +304,7 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
         state = (await asyncio.to_thread(load_watcher_states, engine, [w.name])).get(w.name)
     state = _for_url(state, w)
     if not force and state.next_check and as_utc(state.next_check) > now:
-        return PollOutcome(w.name, "skipped")
+        return PollOutcome(w.name, "skipped", next_check=as_utc(state.next_check))
     job = PollJob(w.name, w.url, state.etag, state.last_modified, state.body_hash, state.entry_digests, w.timezone,
                   kind=w.kind, user_agent=w.user_agent, ciks=tuple(w.ciks), tickers=tuple(w.tickers),
                   follow=w.follow, links=w.links, known_links=state.link_digests)
@@ -323,6 +327,7 @@ async def poll(engine: Engine, fetcher: Fetcher, w: WatcherConfig, channels: lis
             state.candidates += result.candidates
         _followed(state, result, outcome)
     _record(state, w, res, outcome, now)
+    outcome.next_check = state.next_check
     if outcome.status == "new" and result.more:  # a listing's links left for the next poll: read it again then
         state.etag = state.last_modified = state.body_hash = None
     if writer is None:
@@ -432,11 +437,11 @@ class Daemon:
         now = datetime.now(timezone.utc)
         for jid, w in wanted.items():
             secs = interval_seconds(w.interval)
+            # an interval watcher's job is moved to its state's next check after each run (_poll_job)
             trigger = CronTrigger.from_crontab(w.cron, timezone="UTC") if getattr(w, "cron", None) \
-                else IntervalTrigger(seconds=secs, jitter=max(1, secs // 10), timezone="UTC")
-            first = now + timedelta(seconds=random.uniform(0, min(secs, 30)))  # no thundering herd
+                else IntervalTrigger(seconds=secs, timezone="UTC")
             self.scheduler.add_job(self._poll_job, trigger, args=[w.name], id=jid, replace_existing=True,
-                                   next_run_time=first, misfire_grace_time=secs)
+                                   next_run_time=first_check(w.name, now, secs), misfire_grace_time=secs)
         log.info("watching %d feeds", len(wanted))
 
     async def _poll_job(self, name: str) -> None:
@@ -447,6 +452,11 @@ class Daemon:
         self._inflight.add(task)
         try:
             outcome = await poll(self.engine, self.fetcher, w, self.channels, analysis=self.analysis, writer=self.writer)
+            if outcome.next_check and not w.cron and self.scheduler.get_job(f"watch:{name}"):
+                # the next run when the state says (its own point in the interval, a backoff, a server's
+                # floor); a poll that overran its interval runs again a second after this one ends
+                soon = datetime.now(timezone.utc) + timedelta(seconds=1)
+                self.scheduler.modify_job(f"watch:{name}", next_run_time=max(outcome.next_check, soon))
             self.tally.poll(outcome)
             if outcome.new_events:
                 self.wake.set()

@@ -11,7 +11,6 @@ takes over. On SQLite (one process) the same calls work without the locking clau
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +22,7 @@ from sqlmodel import Session, select
 from monitor.config import Config, interval_seconds
 from monitor.db.models import CoordinationRow, WatcherRow
 from monitor.db.store.engine import _write_lock
+from monitor.schedule import first_check
 
 SCHEDULER_LOCK = 7_407_001  # the advisory lock key of the scheduler role
 
@@ -36,8 +36,9 @@ _SYNCED = (WatcherRow.name, WatcherRow.url, WatcherRow.configured, WatcherRow.in
 
 
 def sync_watchers(engine: Engine, config: Config) -> None:
-    """Make the watcher rows match watchers.yaml: new ones due within 30 s (spread, no herd),
-    changed ones updated, removed ones marked unconfigured (their history is kept)."""
+    """Make the watcher rows match watchers.yaml: new ones due within 30 s (each at its own point
+    of them: monitor.schedule), changed ones updated, removed ones marked unconfigured (their
+    history is kept)."""
 
     t = now()
     with Session(engine) as s:  # only the columns it may change: not every watcher's digests
@@ -45,7 +46,7 @@ def sync_watchers(engine: Engine, config: Config) -> None:
         for w in config.watchers:
             r = rows.pop(w.name, None)
             if r is None:
-                r = WatcherRow(name=w.name, url=w.url, next_check=t + timedelta(seconds=random.uniform(0, 30)))
+                r = WatcherRow(name=w.name, url=w.url, next_check=first_check(w.name, t, interval_seconds(w.interval)))
             else:
                 r.point_at(w.url)
             r.configured, r.interval_s, r.timezone, r.tags = True, interval_seconds(w.interval), w.timezone, ",".join(w.tags)
