@@ -20,6 +20,12 @@ statement's latency, and the machine's load average beside it.
 
     .venv/bin/python bench/workers_bench.py --claims [--rows 10000] [--procs 1 2 4] [--seconds 20]
                                             [--concurrency 20] [--hold 0]
+
+Plans (`--plan`): EXPLAIN ANALYZE of the claim's choice of due rows (leases.claim_watchers' own
+statement, a batch of 40) over `--rows` watchers with 10, 39 and 1 % of them due, after VACUUM
+ANALYZE (fresh statistics): how many rows it reads and how long it takes.
+
+    .venv/bin/python bench/workers_bench.py --plan [--rows 100000]
 """
 from __future__ import annotations
 
@@ -292,6 +298,42 @@ def claims(rows: int, procs_list: list[int], seconds: float, concurrency: int, h
             engine.dispose()
 
 
+def plans(rows: int) -> None:
+    """EXPLAIN ANALYZE of the claim's choice of due rows with few and many due."""
+    from sqlalchemy import or_
+    from sqlmodel import select
+
+    from monitor.db.models import WatcherRow
+
+    with Schema() as url:
+        engine = open_engine(url)
+        t = datetime.now(timezone.utc)
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO watchers (name, url, configured, interval_s, tags, polls, items_seen, candidates, "
+                           "consecutive_failures, fetch_seconds_total, followed, follow_failures, status_counts) "
+                           "SELECT 'f' || i, 'http://127.0.0.1:9/feed/' || i, true, 900, '', 0, 0, 0, 0, 0, 0, 0, '{}' "
+                           "FROM generate_series(1, :n) i"), {"n": rows})
+        due = (select(WatcherRow.name)  # as leases.claim_watchers chooses
+               .where(WatcherRow.configured, or_(WatcherRow.next_check.is_(None), WatcherRow.next_check <= t),
+                      or_(WatcherRow.lease_until.is_(None), WatcherRow.lease_until < t))
+               .order_by(WatcherRow.next_check).limit(40).with_for_update(skip_locked=True))
+        sql = str(due.compile(engine, compile_kwargs={"literal_binds": True}))
+        for n_due in (10, 39, rows // 100):
+            with engine.begin() as c:  # n_due overdue by up to 15 minutes, the rest due within the next 15
+                c.execute(text("UPDATE watchers SET next_check = :t + (CASE WHEN substr(name, 2)::int <= :d THEN -1 ELSE 1 END)"
+                               " * random() * interval '15 minutes'"), {"t": t, "d": n_due})
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM ANALYZE watchers"))
+            for _ in range(3):  # the last of three: warm cache
+                with engine.begin() as c:
+                    plan = [r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
+            scan = next(line.strip() for line in plan if "Scan" in line)
+            removed = next((line.strip() for line in plan if "Removed by Filter" in line), "Rows Removed by Filter: 0")
+            took = next(line.strip() for line in plan if line.startswith("Execution Time"))
+            print(f"plan: {rows:,} rows, {n_due:,} due: {scan.split('  (')[0]}; {removed}; {took}", flush=True)
+        engine.dispose()
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("n", nargs="?", type=int, default=1000)
@@ -304,9 +346,12 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--hold", type=float, default=0, help="ms a stand-in poll takes")
+    ap.add_argument("--plan", action="store_true", help="EXPLAIN ANALYZE of the claim's choice with few and many due")
     a = ap.parse_args()
     random.seed(1)
-    if a.claims:
+    if a.plan:
+        plans(a.rows)
+    elif a.claims:
         claims(a.rows, a.procs, a.seconds, a.concurrency, a.hold)
     else:
         for i, w in enumerate(a.workers or [1, 2, 4]):
