@@ -4,8 +4,10 @@ addresses (127.0.0.1 … 127.0.0.100, each with the default per-host limit), rou
 new) and round 2 (~10 % changed, the rest 304), with the bare httpx GET loop as the floor and
 lemon24/reader on a fresh farm in the same run. Reports feeds/s, CPU per feed, peak RSS and PSS.
 
-Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W] [--hosts H] [--no-reader]
-(default: 1000 3000, 2 workers, 100 hosts)
+Usage: .venv/bin/python bench/poll_bench.py [N ...] [--workers W] [--hosts H] [--host-limit C] [--no-reader]
+(default: 1000 3000, 2 workers, 100 hosts). `--host-limit C` gives every farm address a `hosts:`
+entry in watchers.yaml, `{concurrency: C, min_interval: 0}` (e.g. `--hosts 1 --host-limit 16`: one
+publisher whose owner allows 16 requests at once).
 """
 from __future__ import annotations
 
@@ -158,7 +160,7 @@ def run_once(db: str, cfg: Path, workers: int) -> tuple[float, float, TreeSample
     return dt, cpu, sampler, out.strip().splitlines()[-1] if out.strip() else ""
 
 
-def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int = 100) -> None:
+def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int = 100, host_limit: int = 0) -> None:
     from farm import feed_url
 
     farm = subprocess.Popen([sys.executable, str(HERE / "farm.py"), str(n), str(port), str(hosts)], stdout=subprocess.PIPE, text=True)
@@ -170,20 +172,23 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int 
             cfg = Path(tmp) / "watchers.yaml"
             # follow: never — polling alone, as measured before following existed: the farm's items link to
             # publishers' real pages, which are not on loopback (bench/follow_cost.py counts what following adds)
-            cfg.write_text("watchers:\n" + "".join(f"  - name: f{i}\n    url: {u}\n    interval: 1h\n    follow: never\n"
-                                                   for i, u in enumerate(urls)))
+            limits = "".join(f"  \"127.0.0.{1 + k}:{port}\": {{concurrency: {host_limit}, min_interval: 0}}\n"
+                             for k in range(hosts)) if host_limit else ""
+            cfg.write_text(("hosts:\n" + limits if limits else "") + "watchers:\n" + "".join(
+                f"  - name: f{i}\n    url: {u}\n    interval: 1h\n    follow: never\n" for i, u in enumerate(urls)))
             db = f"sqlite:///{tmp}/bench.db"
             rounds = []
             for r in (1, 2):
                 if r == 2:
                     httpx.post(f"http://127.0.0.1:{port}/round2")
-                farm_cpu = _cpu_s(farm.pid)
+                farm_cpu, load = _cpu_s(farm.pid), os.getloadavg()[0]
                 dt, cpu, sampler, summary = run_once(db, cfg, workers)
-                rounds.append((r, dt, cpu, _cpu_s(farm.pid) - farm_cpu, sampler, summary))
+                rounds.append((r, dt, cpu, _cpu_s(farm.pid) - farm_cpu, sampler, f"{summary}; load before {load:.2f}"))
             engine = open_engine(db)
             with Session(engine) as s:
                 stored = s.exec(select(func.count()).select_from(ArticleRow)).one()
-        print(f"N={n}, {hosts} hosts: bare httpx GET floor {n / floor:7.0f} feeds/s")
+        print(f"N={n}, {hosts} hosts{f', hosts: concurrency {host_limit}' if host_limit else ''}: "
+              f"bare httpx GET floor {n / floor:7.0f} feeds/s")
         for r, dt, cpu, farm_cpu, sampler, summary in rounds:
             print(f"N={n}: monitor run --once round {r}: {n / dt:7.1f} feeds/s ({dt:.1f} s); CPU per feed {cpu / n * 1000:.1f} ms "
                   f"(monitor + workers), farm {farm_cpu / n * 1000:.1f} ms; cores busy {(cpu + farm_cpu) / dt:.2f}; "
@@ -199,9 +204,10 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int 
     assert farm.stdout.readline().strip() == "ready"  # a fresh farm (round 1 again) for reader
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            load = os.getloadavg()[0]
             got = reader_rounds([feed_url(i, port + 1, hosts) for i in range(n)], f"http://127.0.0.1:{port + 1}", tmp)
         if got:
-            print(f"N={n}: lemon24/reader round 1 {n / got[0]:7.1f} feeds/s, round 2 {n / got[1]:7.1f} feeds/s", flush=True)
+            print(f"N={n}: lemon24/reader (load before {load:.2f}) round 1 {n / got[0]:7.1f} feeds/s, round 2 {n / got[1]:7.1f} feeds/s", flush=True)
         else:
             print(f"N={n}: lemon24/reader not installed (pip install -e '.[bench]')")
     finally:
@@ -211,16 +217,13 @@ def bench(n: int, port: int, workers: int, with_reader: bool = True, hosts: int 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    workers, hosts = 2, 100
-    for flag in ("--workers", "--hosts"):
+    opts = {"--workers": 2, "--hosts": 100, "--host-limit": 0}
+    for flag in opts:
         if flag in args:
             i = args.index(flag)
-            if flag == "--workers":
-                workers = int(args[i + 1])
-            else:
-                hosts = int(args[i + 1])
+            opts[flag] = int(args[i + 1])
             del args[i:i + 2]
     with_reader = "--no-reader" not in args
     args = [a for a in args if a != "--no-reader"]
     for i, n in enumerate(int(a) for a in (args or ["1000", "3000"])):
-        bench(n, 18700 + 2 * i, workers, with_reader, hosts)
+        bench(n, 18700 + 2 * i, opts["--workers"], with_reader, opts["--hosts"], opts["--host-limit"])
