@@ -362,22 +362,25 @@ async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fe
     `workers`: processes for parsing and detection (0: a thread of this process)."""
     channels = active_channels(config)
     _few_threads()
-    gate = asyncio.Semaphore(concurrency)
     own = fetcher is None
     fetcher = fetcher or Fetcher(max_connections=concurrency, hosts=config.host_limits())
     states = await asyncio.to_thread(load_watcher_states, engine)
+    todo = iter(_slow_first(config, states))
+    outcomes: dict[str, PollOutcome] = {}
     try:
         async with analysis_pool(workers, fetcher) as analysis, StateWriter(engine) as writer:
-            async def one(w: WatcherConfig) -> PollOutcome:
-                async with gate:
-                    try:
-                        return await poll(engine, fetcher, w, channels, force=True, state=states.get(w.name),
-                                          analysis=analysis, writer=writer)
+            async def polling() -> None:
+                """Poll the next watcher until none is left (`concurrency` of these: a task per
+                poll in flight, not one per watcher waiting its turn)."""
+                for w in todo:
+                    try:  # the state leaves `states`: once written, nothing holds it
+                        outcomes[w.name] = await poll(engine, fetcher, w, channels, force=True, state=states.pop(w.name, None),
+                                                      analysis=analysis, writer=writer)
                     except Exception as e:  # a bug with one feed must not stop the others
                         log.exception("watcher %s: poll failed", w.name)
-                        return PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
+                        outcomes[w.name] = PollOutcome(w.name, "failed", error=f"internal error: {type(e).__name__}: {e}")
 
-            outcomes = {o.watcher: o for o in await asyncio.gather(*(one(w) for w in _slow_first(config, states)))}
+            await asyncio.gather(*(polling() for _ in range(concurrency)))
     finally:
         if own:
             await fetcher.client.aclose()

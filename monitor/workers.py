@@ -283,10 +283,12 @@ class AnalysisPool:
 
 class InlinePool:
     """The same interface without processes: fetching on this event loop with `fetcher`,
-    analysis in a thread of this process."""
+    analysis in a thread of this process, one body at a time as in a worker process (the GIL
+    runs one anyway; several at once would only hold several parsed feeds in memory)."""
 
     def __init__(self, fetcher=None):
         self.fetcher = fetcher
+        self._one = asyncio.Lock()
 
     async def __aenter__(self) -> InlinePool:
         return self
@@ -295,7 +297,8 @@ class InlinePool:
         return None
 
     async def analyse(self, job: FeedJob) -> FeedResult:
-        return await asyncio.to_thread(analyse, job)
+        async with self._one:
+            return await asyncio.to_thread(analyse, job)
 
     async def poll(self, job: PollJob) -> PollReply:
         return await poll_with(self.fetcher, job, self.analyse)
@@ -304,7 +307,17 @@ class InlinePool:
 def pool(size: int, fetcher=None) -> AnalysisPool | InlinePool:
     """`size` worker processes sharing `fetcher`'s limits; 0: fetch with `fetcher` and analyse
     in this process."""
-    return AnalysisPool(size, fetch=fetcher.settings if fetcher else None) if size > 0 else InlinePool(fetcher)
+    if size > 0:
+        return AnalysisPool(size, fetch=fetcher.settings if fetcher else None)
+    without_pkg_resources()
+    return InlinePool(fetcher)
+
+
+def without_pkg_resources() -> None:
+    """In a process that analyses feeds: jieba imports pkg_resources (12 MB: it reads every
+    installed distribution's metadata) only to open its own data files, and opens them directly
+    when that import fails; so make it fail. Nothing else on the polling path uses it."""
+    sys.modules.setdefault("pkg_resources", None)
 
 
 def default_workers() -> int:
@@ -315,6 +328,7 @@ def default_workers() -> int:
 def serve() -> None:
     """A worker: jobs on stdin, answers on stdout, until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which closes stdin
+    without_pkg_resources()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     settings = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     asyncio.run(_serve(settings))
