@@ -356,47 +356,68 @@ def _held_out_table(title: str, scores: dict[str, tuple[float, float, float, int
 @app.command()
 def train(
     files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files (eval-dev format) to learn from.")],
-    out: Annotated[Path | None, typer.Option(help="Where to write the weights (default: the package's model/pairs.tsv).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Directory to write the weights to (default: the package's monitor/detect/model/).")] = None,
+    family: Annotated[str | None, typer.Option(help="Retrain one language family only (en or zh); the other's weights stay as they are.")] = None,
     folds: Annotated[int, typer.Option(help="k of the k-fold cross-validation (0: skip).")] = 5,
     loso: Annotated[bool, typer.Option("--loso/--no-loso", help="Also leave each source out in turn.")] = True,
     factored: Annotated[bool, typer.Option("--factored", help="The pair decision with its factored part (event x who) averaged in.")] = False,
 ) -> None:
     """Learn the pair decision's weights from labelled files and report how they generalise.
 
-    Items from measurement-only sources (DuEE, THUCNews) are scored in the held-out runs but
-    never learned from. Example: monitor train data/labels/*.jsonl ../shared/eval-dev/*.jsonl
+    Each language family (en, zh) gets its own weights, learned from its own items:
+    model/pairs.<family>.tsv and model/orgs.<family>.tsv (and, for en, model/en_words.txt, the
+    words its text writes in lower case). Items from measurement-only sources (DuEE, THUCNews)
+    are scored in the held-out runs but never learned from.
+    Example: monitor train data/labels/*.jsonl ../shared/eval-dev/*.jsonl --family en
     """
     import hashlib
     from importlib import resources
 
-    from monitor.detect import affiliation, pairs
+    from monitor.detect import names, pairs
     from monitor.detect import train as tr
     from monitor.detect.evaluate import read_jsonl
 
+    if family is not None and family not in pairs.FAMILIES:
+        raise typer.BadParameter(f"--family must be one of {', '.join(pairs.FAMILIES)}")
     paths = sorted(str(f) for f in files)
-    out_path = out or Path(str(resources.files("monitor.detect").joinpath(pairs.WEIGHTS)))
+    out_dir = out or Path(str(resources.files("monitor.detect").joinpath("model")))
     con = Console()
-    if out_path.is_file():  # weights learned from files not given now would forget them
-        before = {line[4:].strip() for line in out_path.read_text("utf-8").splitlines() if line.startswith("#   ")}
-        if missing := sorted(before - {Path(p).name for p in paths}):
-            con.print(f"[yellow]warning:[/] {out_path.name} was learned from files not given here, which the new "
-                      f"weights will not know: {', '.join(missing)} (data/labels/README.md says where their texts are)")
-    items = tr.featurise(read_jsonl(paths))
-    use = [it for it in items if tr.trainable(it)]
-    model, org_model = tr.fit_decision(use, factored), tr.fit(use, orgs=True)
-    org_path = out_path.with_name(Path(affiliation.WEIGHTS).name)
+    rows = [r for r in read_jsonl(paths) if family is None or pairs.family(r.get("lang", "")) == family]
+    families = [f for f in pairs.FAMILIES if any(pairs.family(r.get("lang", "")) == f for r in rows)]
+    if not families:
+        raise typer.BadParameter("no labelled item of that language family in these files")
+    words = tr.en_vocabulary(r for r in rows if tr.trainable_row(r))
+    names.use_en_words(words)  # the name features read it: learned first, from the trainable items
+    try:
+        items = tr.featurise(rows)
+    finally:
+        names.use_en_words(None)
     digest = hashlib.sha256()
     for f in paths:
         digest.update(Path(f).read_bytes())
-    header = (f"pair-decision weights written by `monitor train` (monitor/detect/train.py)\n"
-              f"trained on {len(use)} items, {sum(len(i.pairs) for i in use)} pairs, from {len(paths)} files "
-              f"(sha256 of their bytes {digest.hexdigest()[:16]}):\n" + "\n".join(f"  {Path(f).name}" for f in paths))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(model.dump(header), "utf-8")
-    org_path.write_text(org_model.dump(header.replace("pair-decision", "organisation-choice")), "utf-8")
-    parts = f" (+{len(model.event.weights)} event, {len(model.who.weights)} who)" if factored else ""
-    con.print(f"{len(model.joint.weights)} weights{parts} from {len(use)} items written to {out_path}")
-    con.print(f"{len(org_model.weights)} organisation weights from {sum(len(i.orgs) for i in use)} people written to {org_path}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fam in families:
+        path = out_dir / Path(pairs.weights_file(fam)).name
+        if path.is_file():  # weights learned from files not given now would forget them
+            before = {line[4:].strip() for line in path.read_text("utf-8").splitlines() if line.startswith("#   ")}
+            if missing := sorted(before - {Path(p).name for p in paths}):
+                con.print(f"[yellow]warning:[/] {path.name} was learned from files not given here, which the new "
+                          f"weights will not know: {', '.join(missing)} (data/labels/README.md says where their texts are)")
+        use = [it for it in items if tr.trainable(it) and tr.family_of(it) == fam]
+        model, org_model = tr.fit_decision(use, factored), tr.fit(use, orgs=True)
+        header = (f"{fam} pair-decision weights written by `monitor train` (monitor/detect/train.py)\n"
+                  f"trained on {len(use)} items, {sum(len(i.pairs) for i in use)} pairs, from {len(paths)} files "
+                  f"(sha256 of their bytes {digest.hexdigest()[:16]}):\n" + "\n".join(f"  {Path(f).name}" for f in paths))
+        org_path = out_dir / Path(pairs.weights_file(fam, "orgs")).name
+        path.write_text(model.dump(header), "utf-8")
+        org_path.write_text(org_model.dump(header.replace("pair-decision", "organisation-choice")), "utf-8")
+        parts = f" (+{len(model.event.weights)} event, {len(model.who.weights)} who)" if factored else ""
+        con.print(f"{fam}: {len(model.joint.weights)} weights{parts} from {len(use)} items written to {path}")
+        con.print(f"{fam}: {len(org_model.weights)} organisation weights from {sum(len(i.orgs) for i in use)} people written to {org_path}")
+        if fam == "en":
+            vocab_path = out_dir / Path(names.EN_WORDS).name
+            vocab_path.write_text(names.en_words_file(words), "utf-8")
+            con.print(f"en: {len(words)} lower-case words written to {vocab_path}")
     _generalisation(con, items, folds, loso, factored)
 
 

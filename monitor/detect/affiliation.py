@@ -3,7 +3,7 @@ person and the departure word (capitalised runs, known organisations, the words 
 word, the actor of 官宣 / 解雇, the object of 离开 / leaves, the article title's subject), each
 described by where it stands and what surrounds it ("Microsoft CFO Amy Hood": a role word
 follows it, then the person), and scored by logistic weights learned from labelled organisations
-(model/orgs.tsv, written by `monitor train` beside the pair weights). The hand-written readings
+(model/orgs.<family>.tsv, written by `monitor train` beside the pair weights). The hand-written readings
 (engine._org_*) are features too. A role word is never an organisation."""
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from functools import lru_cache
 from importlib import resources
 
 from monitor.detect import names as nm
-from monitor.detect.pairs import Model
+from monitor.detect.pairs import Model, weights_file
 from monitor.detect.patterns import Rules
 
-WEIGHTS = "model/orgs.tsv"
 THRESHOLD = 0.35  # below it the article does not say which organisation (org stays empty)
 
+_CALENDAR = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
+             "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+             "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today"}
 _EN_WORD = re.compile(r"[A-Za-z][\w'’&.\-]*|[,;:()]")
 _ZH_ANCHOR_AFTER = re.compile(r"(?:离开|退出|辞去|辞任|卸任|告别|加盟|从|在|自|于|任)$")
 _HAN = "\u4e00-\u9fff"
@@ -38,7 +40,7 @@ def en_candidates(sentence: str, person: nm.Mention, cands: list[nm.Mention], ru
         text = re.sub(r"['’]s$", "", c.text).strip(" .,")
         if len(text) < 2 or rules.role.fullmatch(text):
             continue
-        out.append(candidate(c.start, c.start + len(text), text, "mention"))
+        out.append(candidate(c.start, c.start + len(text), text, "mention" if c.is_org else "person"))
     return out
 
 
@@ -97,6 +99,13 @@ def features(lang: str, sentence: str, cand: nm.Mention, person: nm.Mention, t_s
                 f.append("o:role_then_person")
         if cand.text.isupper():
             f.append("o:acronym")
+            if not sentence[:cand.start].strip() and re.match(r"\s*(?:,|--|—|-|\()", sentence[cand.end:]):
+                f.append("o:dateline")  # "HOUSTON, March 3 -": where, not who
+        if toks and toks[0].lower().strip(".") in _CALENDAR:
+            f.append("o:calendar")
+        if re.search(r"(?:" + rules.role.pattern + r")\s+(?:of|at|for)\s+(?:the\s+)?$", sentence[max(0, cand.start - 60):cand.start], re.I):
+            f.append("o:of_role")  # "Attorney General of Mexico", "President of Bulgaria"
+        f += ["o:" + x for x in nm.en_span_features(sentence, cand.start, cand.end)]
     else:
         left = sentence[max(0, cand.start - 2):cand.start]
         right = sentence[cand.end:cand.end + 2]
@@ -124,7 +133,7 @@ def features(lang: str, sentence: str, cand: nm.Mention, person: nm.Mention, t_s
     return f
 
 
-@lru_cache(maxsize=1)
-def model() -> Model:
-    f = resources.files("monitor.detect").joinpath(WEIGHTS)
+@lru_cache(maxsize=2)
+def model(family: str) -> Model:
+    f = resources.files("monitor.detect").joinpath(weights_file(family, "orgs"))
     return Model.parse(f.read_text("utf-8")) if f.is_file() else Model({})

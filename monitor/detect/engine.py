@@ -359,7 +359,7 @@ def _score(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, c: nm.Mention, h
         extra=tuple(_mention_features(ctx, s, c, persons) if inside else ()),
     )
     feats = pairs.features(pair)
-    p = pairs.model().score(feats)
+    p = pairs.model(pairs.family(ctx.lang)).score(feats)
     if ctx.trace is not None:
         ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p, _bar(ctx, s), (s.para, s.norm, m.start())))
     return p
@@ -369,7 +369,9 @@ def _mention_features(ctx: _Ctx, s: _Sentence, c: nm.Mention, persons: list[nm.M
     if c.source == "role":
         named = any(0 <= o.start - c.end <= 2 or 0 <= c.start - o.end <= 1 for o in persons)
         return ["role_named"] if named else []
-    return nm.zh_span_features(s.norm, c.start, c.end, ctx.rules) if ctx.lang == "zh" else []
+    if ctx.lang == "zh":
+        return nm.zh_span_features(s.norm, c.start, c.end, ctx.rules)
+    return nm.en_span_features(s.norm, c.start, c.end) if c.source != "han" else []
 
 
 def _inside(c: nm.Mention, norm: str) -> bool:
@@ -599,10 +601,10 @@ def _choose_org(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match, heuristic: 
     scored = []
     for x in cands:
         feats = aff.features(ctx.lang, norm, x, c, m.start(), m.end(), rules, heuristic, x.text.lower() in known)
-        scored.append((aff.model().score(feats), x.text))
+        scored.append((aff.model(pairs.family(ctx.lang)).score(feats), x.text))
         if ctx.org_trace is not None and not emitting:
             ctx.org_trace.append(TracedOrg(None if c.source == "role" else c.text, x.text, feats))
-    if not aff.model().weights:
+    if not aff.model(pairs.family(ctx.lang)).weights:
         return heuristic
     best = max(scored, default=(0.0, None))
     if best[0] < aff.THRESHOLD:

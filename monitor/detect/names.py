@@ -51,7 +51,10 @@ _FUNCTION_WORD = re.compile(r"\b(?:Of|The|A|An|And|Or|To|In|On|At|As|For|From|By
                             r"Departure|Retirement|Vice|Senior|Head|Board|Ceo|Cfo|Coo)\b")
 _HEADLINE_WORDS = {"out", "up", "down", "off", "back", "in", "at", "as", "to", "of", "for", "on", "from", "with",
                    "after", "over", "amid", "and", "or", "the", "says", "said", "quits", "resigns", "leaves",
-                   "exits", "steps", "retires", "departs", "named", "names", "is", "was", "will", "to", "joins"}
+                   "exits", "steps", "retires", "departs", "named", "names", "is", "was", "will", "to", "joins",
+                   "fired", "ousted", "sacked", "axed", "dismissed", "removed", "replaced", "expelled", "quit",
+                   "resign", "retire", "leave", "leaving", "exit", "exiting", "depart", "departing", "departure",
+                   "resignation", "retirement", "announces", "set", "being", "gets", "has", "have"}
 
 
 def _lower_tokens(s: str) -> list[str]:
@@ -78,6 +81,10 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             return out
         sentence = titled
     src = "caps" if caps else "name"
+    _, _, vocab = en_lexicons()
+    if caps or title_case(sentence, vocab):  # "Judges Dismiss All Ethics Complaints Against Brett Kavanaugh"
+        sentence = truecase(sentence, frozenset(suffixes))
+        src = "caps" if caps else "titlecase"
     for m in NAME_RX.finditer(sentence):
         text, start = m.group(0), m.start()
         toks = text.split()
@@ -94,6 +101,10 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
         if not toks:
             continue
         start = sentence.index(toks[0], start)
+        if tail := _role_tail(toks, rules):  # "Georgetown Law Professor Fired": a role, no name
+            if rest := " ".join(toks[:-tail]):
+                out.append(Mention(start, start + len(rest), rest, is_org=True, source="org"))
+            continue
         text = " ".join(toks)
         low = _lower_tokens(text)
         if low[-1] in suffixes or text.lower() in known_orgs or low[0] in known_orgs:
@@ -119,6 +130,19 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             out.append(Mention(m.start(), m.end(), m.group(0), is_org=True))
     out.sort(key=lambda x: x.start)
     return out
+
+
+def _role_tail(toks: list[str], rules: Rules) -> int:
+    """How many of a capitalised run's last words are a role ("Catholic School Principal",
+    "Netflix Chief Communications Officer"): 0 when none, or when they read as a surname after
+    a given name ("John Dean", "Mark Host")."""
+    for n in (3, 2, 1):
+        if len(toks) > n - (n > 1) and rules.role.fullmatch(" ".join(toks[-n:])):
+            given, surnames, _ = en_lexicons()
+            if n == 1 and len(toks) == 2 and toks[0].lower() in given and toks[1].lower() in surnames:
+                return 0
+            return n
+    return 0
 
 
 # ---------------------------------------------------------------- Chinese
@@ -450,4 +474,108 @@ def zh_span_features(sentence: str, a: int, b: int, rules: Rules) -> list[str]:
     out.append(f"z:prev={sentence[a - 1] if a else '^'}")
     if text in set(lex.get("not_names", ())):
         out.append("z:not_name")
+    return out
+
+
+# ---------------------------------------------------------------- English name shape
+_EN_WORD = re.compile(r"[A-Za-z][a-z'’\-]{2,}")
+
+
+@lru_cache(maxsize=1)
+def en_lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Given names and surnames (US Census 1990, patterns/en_*.txt) and the words the training
+    text writes in lower case (model/en_words.txt, written by `monitor train`): what tells a name
+    from a capitalised word in a Title Case headline ("Near Libya", "Best Places To Retire")."""
+    from importlib import resources
+
+    def words(rel: str) -> frozenset[str]:
+        f = resources.files("monitor.detect").joinpath(rel)
+        if not f.is_file():
+            return frozenset()
+        return frozenset(w for w in f.read_text("utf-8").split("\n") if w and not w.startswith("#"))
+
+    vocab = _EN_WORDS_OVERRIDE[0] if _EN_WORDS_OVERRIDE else words(EN_WORDS)
+    return words("patterns/en_given_names.txt"), words("patterns/en_surnames.txt"), vocab
+
+
+EN_WORDS = "model/en_words.txt"
+_EN_WORDS_OVERRIDE: list[frozenset[str]] = []
+
+
+def use_en_words(words: list[str] | None) -> None:
+    """Read names against these lower-case words from now on (`monitor train` learns them
+    before it featurises, so that its weights and the words it writes agree); None: the
+    package's model/en_words.txt again."""
+    _EN_WORDS_OVERRIDE[:] = [frozenset(words)] if words is not None else []
+    en_lexicons.cache_clear()
+
+
+def en_words_file(words: list[str]) -> str:
+    return ("# written by `monitor train` (train.en_vocabulary): the words the English training text writes\n"
+            "# in lower case, in at least two items; read by names.en_span_features\n" + "\n".join(words) + "\n")
+
+
+def title_case(sentence: str, vocab: frozenset[str]) -> bool:
+    """Are the sentence's ordinary words capitalised too ("Judges Dismiss All Ethics Complaints")?
+    Then capitals say nothing of names."""
+    common = [w for w in _EN_WORD.findall(sentence) if _in_vocab(w.lower(), vocab)]
+    return len(common) >= 3 and sum(w[0].isupper() for w in common) >= 0.6 * len(common)
+
+
+_TC_WORD = re.compile(r"[A-Z][a-z'’]*(?:-[A-Za-z][a-z]+)*")
+_SHORT_WORDS = frozenset("a an as at be by do go he if in is it me my no of on or so to up us we".split())
+
+
+def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset()) -> str:
+    """A Title Case sentence with its ordinary words in lower case, names kept ("Rudy Giuliani
+    Quits Law Firm" -> "Rudy Giuliani quits law firm"): a word the training text writes in lower
+    case is lowered unless it starts a name (a given name before a capitalised word that is a
+    surname or no ordinary word: "Will Smith", "Mark Kelly") or ends one (a surname after such),
+    or is an organisation's suffix after a kept word ("Worthen Bank"). Same length as the sentence."""
+    given, surnames, vocab = en_lexicons()
+    words = list(_TC_WORD.finditer(sentence))
+    out = list(sentence)
+    kept = [True] * len(words)
+    for i, m in enumerate(words):
+        w = m.group(0).lower()
+        if w in org_suffixes and i and kept[i - 1] and words[i - 1].end() == m.start() - 1:
+            continue  # "Worthen Bank", "Acme Corp"
+        if not (_in_vocab(w, vocab) or w in _SHORT_WORDS):
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) and words[i + 1].start() == m.end() + 1 else None
+        prv = words[i - 1] if i and words[i - 1].end() == m.start() - 1 else None
+
+        def name_like(x: re.Match | None) -> bool:
+            return x is not None and (not _in_vocab(x.group(0).lower(), vocab) or x.group(0).lower() in surnames)
+
+        if (w in given and name_like(nxt)) or (w in surnames and prv is not None and prv.group(0).lower() in given
+                                               and not _in_vocab(prv.group(0).lower(), vocab)):
+            continue
+        kept[i] = False
+        for j in range(m.start(), m.end()):
+            out[j] = out[j].lower()
+    return "".join(out)
+
+
+def _in_vocab(word: str, vocab: frozenset[str]) -> bool:
+    """The word or its stem (places → place, judged → judge, leaving → leav(e))."""
+    return word in vocab or any(word.endswith(x) and (word[:-len(x)] in vocab or word[:-len(x)] + "e" in vocab)
+                                for x in ("s", "es", "ed", "ing", "ly"))
+
+
+def en_span_features(sentence: str, a: int, b: int) -> list[str]:
+    """What makes sentence[a:b] look like a person's name (or not), as features: a known given
+    name first, a known surname last, how many of its words the text otherwise writes in lower
+    case, and whether the sentence is in Title Case (where capitals tell nothing)."""
+    given, surnames, vocab = en_lexicons()
+    toks = [t.strip(".,'’\"“”()").lower() for t in re.sub(r"['’]s\b", "", sentence[a:b]).split()]
+    toks = [t for t in toks if t]
+    if not toks or not vocab:
+        return []
+    common = sum(_in_vocab(t, vocab) for t in toks)
+    out = [f"e:given={int(toks[0] in given)}", f"e:common={min(common, 2)}{'/all' if common == len(toks) else ''}"]
+    if len(toks) > 1:
+        out.append(f"e:sur={int(toks[-1] in surnames)}")
+    if title_case(sentence, vocab):
+        out += ["e:tc"] + [f"tc|{f}" for f in out]
     return out

@@ -77,22 +77,37 @@ def test_weights_file_reads_back_and_an_older_file_is_the_joint_model():
 def test_cli_train_factored_writes_both_parts(tmp_path):
     data = tmp_path / "made-up.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", "utf-8")
-    out = tmp_path / "pairs.tsv"
-    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso", "--factored"])
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--folds", "0", "--no-loso", "--factored"])
     assert res.exit_code == 0, res.output
-    text = out.read_text("utf-8")
-    assert text.startswith("# pair-decision weights") and "\nevent:" in text and "\nwho:" in text
-    assert (tmp_path / "orgs.tsv").is_file()
+    text = (tmp_path / "pairs.en.tsv").read_text("utf-8")
+    assert text.startswith("# en pair-decision weights") and "\nevent:" in text and "\nwho:" in text
+    assert (tmp_path / "orgs.en.tsv").is_file()
+    words = (tmp_path / "en_words.txt").read_text("utf-8").split()
+    assert "chief" in words and "resigns" not in words and "jane" not in words  # in lower case in >= 2 items
+    assert not (tmp_path / "pairs.zh.tsv").exists()  # no Chinese item: the Chinese weights are not touched
+
+
+def test_cli_train_one_family_leaves_the_other_alone(tmp_path):
+    data = tmp_path / "made-up.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", "utf-8")
+    (tmp_path / "pairs.zh.tsv").write_text("# zh pair-decision weights\nbias\t0.5\n", "utf-8")
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--family", "en", "--folds", "0", "--no-loso"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "pairs.zh.tsv").read_text("utf-8") == "# zh pair-decision weights\nbias\t0.5\n"
+    assert (tmp_path / "pairs.en.tsv").is_file()
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--family", "zh", "--folds", "0", "--no-loso"])
+    assert res.exit_code != 0 and "no labelled item" in res.output
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--family", "fr"])
+    assert res.exit_code != 0 and "--family" in res.output
 
 
 def test_cli_train_warns_when_the_weights_it_replaces_knew_more_files(tmp_path):
     data = tmp_path / "made-up.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", "utf-8")
-    out = tmp_path / "pairs.tsv"
-    out.write_text("# pair-decision weights\n# trained on 9 items, from 2 files:\n#   made-up.jsonl\n#   zh-other.jsonl\n"
-                   "bias\t0.1\n", "utf-8")
-    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso"])
+    (tmp_path / "pairs.en.tsv").write_text("# pair-decision weights\n# trained on 9 items, from 2 files:\n#   made-up.jsonl\n"
+                                           "#   zh-other.jsonl\nbias\t0.1\n", "utf-8")
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--folds", "0", "--no-loso"])
     assert res.exit_code == 0, res.output
     assert "warning" in res.output and "zh-other.jsonl" in res.output and "made-up.jsonl," not in res.output
-    res = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--folds", "0", "--no-loso"])
+    res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--folds", "0", "--no-loso"])
     assert "warning" not in res.output  # the weights now know exactly these files
