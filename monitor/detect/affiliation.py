@@ -17,6 +17,9 @@ from monitor.detect.patterns import Rules
 
 THRESHOLD = 0.35  # below it the article does not say which organisation (org stays empty)
 
+# never an organisation by itself: what the board or an exchange listing stands for
+GENERIC = {"board", "the board", "board of directors", "company", "the company", "co", "inc", "corp", "ltd",
+           "group", "nyse", "nasdaq", "amex", "director-general", "government"}
 _CALENDAR = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
              "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
              "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today"}
@@ -38,7 +41,7 @@ def en_candidates(sentence: str, person: nm.Mention, cands: list[nm.Mention], ru
         if c.start < person.end and person.start < c.end:
             continue
         text = re.sub(r"['’]s$", "", c.text).strip(" .,")
-        if len(text) < 2 or rules.role.fullmatch(text):
+        if len(text) < 2 or rules.role.fullmatch(text) or text.lower().strip(".") in GENERIC:
             continue
         out.append(candidate(c.start, c.start + len(text), text, "mention" if c.is_org else "person"))
     return out

@@ -177,9 +177,28 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
     found = _merge(ctx)
+    subject = _subject_org(ctx, units) if family == "en" and any(d.org is None for d in found) else None
     for d in found:
+        d.org = d.org or subject
         d.role = _tidy_role(d.role, d.org, rules)
     return found
+
+
+def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
+    """The company an English article is about, for a departure whose sentence names none
+    ("Chairman and Chief Executive Duane L. Burnham will retire from the medical-care giant"):
+    the organisation named most often in its first sentences, by a company-like name
+    ("Abbott Laboratories", "McKesson Corp.") or one known."""
+    suffixes = set(ctx.rules.lexicon.get("org_suffixes", ()))
+    seen: dict[str, int] = {}
+    for s in units[:6]:
+        for c in ctx.cands(s):
+            text = c.text.strip(" .,")
+            last = text.split()[-1].lower().strip(".") if text else ""
+            if c.is_org and (last in suffixes and len(text.split()) > 1 or text.lower() in ctx.known_orgs) \
+                    and text.lower() not in aff.GENERIC:
+                seen[text] = seen.get(text, 0) + 1
+    return max(seen, key=lambda t: seen[t]) if seen else None
 
 
 def _tidy_role(role: str | None, org: str | None, rules: Rules) -> str | None:
