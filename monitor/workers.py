@@ -314,7 +314,7 @@ def pool(size: int, fetcher=None) -> AnalysisPool | InlinePool:
 
 
 def without_pkg_resources() -> None:
-    """In a process that analyses feeds: jieba imports pkg_resources (12 MB: it reads every
+    """In a process that analyses feeds: jieba imports pkg_resources (3–5 MB here: it reads every
     installed distribution's metadata) only to open its own data files, and opens them directly
     when that import fails; so make it fail. Nothing else on the polling path uses it."""
     sys.modules.setdefault("pkg_resources", None)

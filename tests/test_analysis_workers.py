@@ -84,7 +84,7 @@ def test_without_worker_processes_one_body_is_analysed_at_a_time(monkeypatch):
 
 def test_a_worker_reads_chinese_without_pkg_resources():
     """jieba, loaded for a Chinese candidate, opens its data files itself in a worker, where
-    pkg_resources (12 MB) is never imported: the same departures as in this process."""
+    pkg_resources is never imported: the same departures as in this process."""
     import subprocess
     import sys
 
