@@ -119,7 +119,10 @@ class Election:
             if self._conn is None:
                 self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             if not self.leading:
-                self.leading = bool(self._conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,)).scalar())
+                # keyed by the schema too: stores in two schemas of one database (two deployments, test
+                # runs side by side) each have their own scheduler
+                self.leading = bool(self._conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))",
+                                                               (SCHEDULER_LOCK,)).scalar())
         if self.leading:
             self._heartbeat()
         return self.leading

@@ -95,6 +95,33 @@ def test_scheduler_takeover_after_sigkill(pg_url):
     standby.close()
 
 
+def test_stores_in_two_schemas_of_one_database_each_have_their_scheduler(pg_url):
+    """The scheduler's lock is per schema: a store beside another in the same database (another
+    deployment, a test run side by side) is not left without a scheduler."""
+    from sqlalchemy import create_engine, text
+
+    from tests.db.conftest import PG
+
+    other = "t_other_" + os.urandom(4).hex()
+    admin = create_engine(PG)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {other}"))
+    here, there = Election(open_engine(pg_url), "here"), None
+    try:
+        there = Election(open_engine(f"{PG}?options=-csearch_path%3D{other}"), "there")
+        assert here.try_lead() and there.try_lead()
+        second = Election(open_engine(pg_url), "second here")
+        assert not second.try_lead()  # still one per store
+        second.close()
+    finally:
+        here.close()
+        if there is not None:
+            there.close()
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA {other} CASCADE"))
+        admin.dispose()
+
+
 def test_sqlite_is_one_process(tmp_path):
     cfg = tmp_path / "w.yaml"
     cfg.write_text("watchers:\n  - name: a\n    url: http://127.0.0.1:9/feed\n")
