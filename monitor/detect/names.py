@@ -83,7 +83,7 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     src = "caps" if caps else "name"
     _, _, vocab = en_lexicons()
     if caps or title_case(sentence, vocab):  # "Judges Dismiss All Ethics Complaints Against Brett Kavanaugh"
-        sentence = truecase(sentence, frozenset(suffixes))
+        sentence = truecase(sentence, frozenset(suffixes), frozenset(known_orgs))
         src = "caps" if caps else "titlecase"
     for m in NAME_RX.finditer(sentence):
         text, start = m.group(0), m.start()
@@ -478,7 +478,7 @@ def zh_span_features(sentence: str, a: int, b: int, rules: Rules) -> list[str]:
 
 
 # ---------------------------------------------------------------- English name shape
-_EN_WORD = re.compile(r"[A-Za-z][a-z'’\-]{2,}")
+_EN_WORD = re.compile(r"(?<![\w'’\-])[A-Za-z][a-z'’\-]{2,}(?![\w])")
 
 
 @lru_cache(maxsize=1)
@@ -512,7 +512,7 @@ def use_en_words(words: list[str] | None) -> None:
 
 def en_words_file(words: list[str]) -> str:
     return ("# written by `monitor train` (train.en_vocabulary): the words the English training text writes\n"
-            "# in lower case, in at least two items; read by names.en_span_features\n" + "\n".join(words) + "\n")
+            "# in lower case; read by names.en_span_features and names.truecase\n" + "\n".join(words) + "\n")
 
 
 def title_case(sentence: str, vocab: frozenset[str]) -> bool:
@@ -522,16 +522,17 @@ def title_case(sentence: str, vocab: frozenset[str]) -> bool:
     return len(common) >= 3 and sum(w[0].isupper() for w in common) >= 0.6 * len(common)
 
 
-_TC_WORD = re.compile(r"[A-Z][a-z'’]*(?:-[A-Za-z][a-z]+)*")
+_TC_WORD = re.compile(r"(?<![\w'’\-])[A-Z][a-z'’]*(?:-[A-Za-z][a-z]+)*(?![\w\-])")  # whole words: not DeepMind
 _SHORT_WORDS = frozenset("a an as at be by do go he if in is it me my no of on or so to up us we".split())
 
 
-def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset()) -> str:
+def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()) -> str:
     """A Title Case sentence with its ordinary words in lower case, names kept ("Rudy Giuliani
     Quits Law Firm" -> "Rudy Giuliani quits law firm"): a word the training text writes in lower
     case is lowered unless it starts a name (a given name before a capitalised word that is a
     surname or no ordinary word: "Will Smith", "Mark Kelly") or ends one (a surname after such),
-    or is an organisation's suffix after a kept word ("Worthen Bank"). Same length as the sentence."""
+    or is an organisation's suffix after a kept word ("Worthen Bank"), or a known organisation
+    (`known`, lower case: "Google", "Shell"). Same length as the sentence."""
     given, surnames, vocab = en_lexicons()
     words = list(_TC_WORD.finditer(sentence))
     out = list(sentence)
@@ -540,7 +541,7 @@ def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset()) -> str:
         w = m.group(0).lower()
         if w in org_suffixes and i and kept[i - 1] and words[i - 1].end() == m.start() - 1:
             continue  # "Worthen Bank", "Acme Corp"
-        if not (_in_vocab(w, vocab) or w in _SHORT_WORDS):
+        if w in known or not (_in_vocab(w, vocab) or w in _SHORT_WORDS):
             continue
         nxt = words[i + 1] if i + 1 < len(words) and words[i + 1].start() == m.end() + 1 else None
         prv = words[i - 1] if i and words[i - 1].end() == m.start() - 1 else None
@@ -548,8 +549,8 @@ def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset()) -> str:
         def name_like(x: re.Match | None) -> bool:
             return x is not None and (not _in_vocab(x.group(0).lower(), vocab) or x.group(0).lower() in surnames)
 
-        if (w in given and name_like(nxt)) or (w in surnames and prv is not None and prv.group(0).lower() in given
-                                               and not _in_vocab(prv.group(0).lower(), vocab)):
+        if (w in given and name_like(nxt)) or (w in surnames and prv is not None and kept[i - 1]
+                                               and prv.group(0).lower() in given):
             continue
         kept[i] = False
         for j in range(m.start(), m.end()):

@@ -112,10 +112,12 @@ def featurise(rows: Iterable[dict]) -> list[Item]:
 _LOWER_WORD = re.compile(r"(?<![\w'’\-])[a-z][a-z'’\-]{2,}(?![\w'’\-])")
 
 
-def en_vocabulary(rows: Iterable[dict], min_items: int = 2) -> list[str]:
+def en_vocabulary(rows: Iterable[dict], min_items: int = 1) -> list[str]:
     """The words English training text writes in lower case, in at least `min_items` items:
     ordinary words, which a name rarely is (names.en_span_features). Texts in one case (ABC's
-    lower-case headlines, ALL-CAPS wires) say nothing of it and are skipped."""
+    lower-case headlines, ALL-CAPS wires) say nothing of it and are skipped. One item is enough:
+    leave-one-source-out F1 0.716 against 0.709 with two (the more ordinary words known, the
+    fewer taken for names in a new source's Title Case)."""
     seen: Counter = Counter()
     for row in rows:
         if str(row.get("lang", "")).startswith("zh"):
