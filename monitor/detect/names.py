@@ -57,6 +57,13 @@ _HEADLINE_WORDS = {"out", "up", "down", "off", "back", "in", "at", "as", "to", "
                    "resignation", "retirement", "announces", "set", "being", "gets", "has", "have"}
 
 
+# words that start a sentence and never a name ("In Texas, two …", "Every Third Wheel …")
+_LEADING = {"in", "to", "at", "on", "by", "of", "or", "if", "so", "not", "now", "here", "there", "why", "how",
+            "what", "who", "where", "when", "is", "was", "will", "can", "could", "should", "would", "every",
+            "all", "some", "this", "that", "these", "those", "his", "her", "their", "its", "our", "my", "your",
+            "do", "does", "did", "has", "have", "had", "no", "yes", "after", "before", "during", "despite"}
+
+
 def _lower_tokens(s: str) -> list[str]:
     return [t.strip(".").lower() for t in re.split(r"\s+", s) if t]
 
@@ -94,6 +101,9 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             toks = toks[:cut]
             text = " ".join(toks)
         honorific = bool(_HONORIFIC_BEFORE.search(sentence, 0, start))  # "Mr. Griffin": the match began after "Mr."
+        while toks and toks[0].lower() in _LEADING and start == m.start() and not sentence[:start].strip(" \"'“‘"):
+            start = sentence.index(toks[0], start) + len(toks[0])  # "In Texas, …", "To Donald Trump …"
+            toks = toks[1:]
         while toks and toks[0].strip(".").lower() in titles:
             honorific = honorific or toks[0].strip(".").lower() in honor
             start = sentence.index(toks[0], start) + len(toks[0])
