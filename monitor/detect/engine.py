@@ -376,6 +376,7 @@ def _score(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, c: nm.Mention, h
         surname=ctx.lang == "zh" and c.text[:1] in lex.get("surnames", ""),
         translit=ctx.lang == "zh" and all(ch in lex.get("translit_chars", "") for ch in c.text),
         extra=tuple(_mention_features(ctx, s, c, persons) if inside else ()),
+        title_silent=ctx.has_title and not ctx.title_signal and s.para > 0,
     )
     feats = pairs.features(pair)
     p = pairs.model(pairs.family(ctx.lang)).score(feats)

@@ -64,6 +64,7 @@ class Pair:
     surname: bool = False  # Chinese: the mention starts with a family name
     translit: bool = False  # Chinese: every character is a transliteration character
     extra: tuple[str, ...] = ()  # what the name finder says of the mention itself
+    title_silent: bool = False  # a body sentence of an article whose title speaks of no departure
 
 
 def _bucket(n: int) -> str:
@@ -114,7 +115,8 @@ def features(p: Pair) -> list[str]:
     f += [f"neg={n}" for n in p.negatives]
     f += [f"neg={n.split(':')[0]}" for n in dict.fromkeys(p.negatives)]
     for flag, name in ((p.role_before, "role_before"), (p.title, "title"), (p.first, "first_person"),
-                       (p.succession, "succession"), (p.surname, "surname"), (p.translit, "translit")):
+                       (p.succession, "succession"), (p.surname, "surname"), (p.translit, "translit"),
+                       (p.title_silent and lang == "en", "title_silent")):
         if flag:
             f.append(name)
     # Chinese: the characters around the pair (before the mention, after the trigger, right
