@@ -88,8 +88,7 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             return out
         sentence = titled
     src = "caps" if caps else "name"
-    _, _, vocab = en_lexicons()
-    if caps or title_case(sentence, vocab):  # "Judges Dismiss All Ethics Complaints Against Brett Kavanaugh"
+    if caps or _title_case(sentence):  # "Judges Dismiss All Ethics Complaints Against Brett Kavanaugh"
         sentence = truecase(sentence, frozenset(suffixes), frozenset(known_orgs))
         src = "caps" if caps else "titlecase"
     for m in NAME_RX.finditer(sentence):
@@ -147,7 +146,7 @@ def _role_tail(toks: list[str], rules: Rules) -> int:
     "Netflix Chief Communications Officer"): 0 when none, or when they read as a surname after
     a given name ("John Dean", "Mark Host")."""
     for n in (3, 2, 1):
-        if len(toks) > n - (n > 1) and rules.role.fullmatch(" ".join(toks[-n:])):
+        if len(toks) >= max(n, 2) and rules.role.fullmatch(" ".join(toks[-n:])):
             given, surnames, _ = en_lexicons()
             if n == 1 and len(toks) == 2 and toks[0].lower() in given and toks[1].lower() in surnames:
                 return 0
@@ -518,6 +517,7 @@ def use_en_words(words: list[str] | None) -> None:
     package's model/en_words.txt again."""
     _EN_WORDS_OVERRIDE[:] = [frozenset(words)] if words is not None else []
     en_lexicons.cache_clear()
+    _title_case.cache_clear()
 
 
 def en_words_file(words: list[str]) -> str:
@@ -525,9 +525,11 @@ def en_words_file(words: list[str]) -> str:
             "# in lower case; read by names.en_span_features and names.truecase\n" + "\n".join(words) + "\n")
 
 
-def title_case(sentence: str, vocab: frozenset[str]) -> bool:
+@lru_cache(maxsize=512)
+def _title_case(sentence: str) -> bool:
     """Are the sentence's ordinary words capitalised too ("Judges Dismiss All Ethics Complaints")?
-    Then capitals say nothing of names."""
+    Then capitals say nothing of names. (Asked once per candidate and pair: cached.)"""
+    vocab = en_lexicons()[2]
     common = [w for w in _EN_WORD.findall(sentence) if _in_vocab(w.lower(), vocab)]
     return len(common) >= 3 and sum(w[0].isupper() for w in common) >= 0.6 * len(common)
 
@@ -553,15 +555,11 @@ def truecase(sentence: str, org_suffixes: frozenset[str] = frozenset(), known: f
             continue  # "Worthen Bank", "Acme Corp"
         if w in known or not (_in_vocab(w, vocab) or w in _SHORT_WORDS):
             continue
-        nxt = words[i + 1] if i + 1 < len(words) and words[i + 1].start() == m.end() + 1 else None
-        prv = words[i - 1] if i and words[i - 1].end() == m.start() - 1 else None
-
-        def name_like(x: re.Match | None) -> bool:
-            return x is not None and (not _in_vocab(x.group(0).lower(), vocab) or x.group(0).lower() in surnames)
-
-        if (w in given and name_like(nxt)) or (w in surnames and prv is not None and kept[i - 1]
-                                               and prv.group(0).lower() in given):
-            continue
+        nxt = words[i + 1].group(0).lower() if i + 1 < len(words) and words[i + 1].start() == m.end() + 1 else None
+        prv = words[i - 1].group(0).lower() if i and words[i - 1].end() == m.start() - 1 else None
+        if (w in given and nxt is not None and (nxt in surnames or not _in_vocab(nxt, vocab))) or \
+                (w in surnames and prv in given and kept[i - 1]):
+            continue  # "Will Smith", "Mark Kelly": a name's first or last word
         kept[i] = False
         for j in range(m.start(), m.end()):
             out[j] = out[j].lower()
@@ -587,6 +585,6 @@ def en_span_features(sentence: str, a: int, b: int) -> list[str]:
     out = [f"e:given={int(toks[0] in given)}", f"e:common={min(common, 2)}{'/all' if common == len(toks) else ''}"]
     if len(toks) > 1:
         out.append(f"e:sur={int(toks[-1] in surnames)}")
-    if title_case(sentence, vocab):
+    if _title_case(sentence):
         out += ["e:tc"] + [f"tc|{f}" for f in out]
     return out
