@@ -195,8 +195,8 @@ def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
         for c in ctx.cands(s):
             text = c.text.strip(" .,")
             last = text.split()[-1].lower().strip(".") if text else ""
-            if c.is_org and (last in suffixes and len(text.split()) > 1 or text.lower() in ctx.known_orgs) \
-                    and text.lower() not in aff.GENERIC:
+            company = (last in suffixes and len(text.split()) > 1) or text.lower() in ctx.known_orgs
+            if c.is_org and company and text.lower() not in aff.GENERIC:
                 seen[text] = seen.get(text, 0) + 1
     return max(seen, key=lambda t: seen[t]) if seen else None
 
@@ -871,7 +871,7 @@ def _merge(ctx: _Ctx) -> list[Departure]:
         out = [d for d in out if d.person]
     orgs = [d.org for d in out if d.org]
     if orgs:
-        common = max(set(orgs), key=orgs.count)
+        common = max(dict.fromkeys(orgs), key=orgs.count)  # a tie: the first named (a set's order varies by process)
         for d in out:
             if d.org is None:
                 d.org = common

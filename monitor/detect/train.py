@@ -23,14 +23,15 @@ from monitor.parse.jsonl import article_from_obj
 NO_TRAIN = re.compile(r"duee|thucnews|zh-thuc", re.I)
 
 
-def trainable(item: "Item") -> bool:
-    """May a shipped model learn from this item (its source's licence allows it)?"""
-    return not NO_TRAIN.search(item.group)
-
-
 def trainable_row(row: dict) -> bool:
-    """trainable(), of a labelled row not featurised yet (the uncertain ones are never used)."""
+    """May a shipped model learn from this labelled row (not uncertain, and its source's licence
+    allows it)?"""
     return not row.get("uncertain") and not NO_TRAIN.search(source_of(row))
+
+
+def trainable(item: "Item") -> bool:
+    """trainable_row(), of a featurised item."""
+    return trainable_row(item.row)
 MIN_COUNT = 2  # a feature seen in fewer training pairs gets no weight
 # What the hand-written rules already know, as priors: a weight is pulled towards its prior,
 # not towards 0, so a negative cue seen a few times in training still counts against a pair.
@@ -120,7 +121,7 @@ def en_vocabulary(rows: Iterable[dict], min_items: int = 1) -> list[str]:
     fewer taken for names in a new source's Title Case)."""
     seen: Counter = Counter()
     for row in rows:
-        if str(row.get("lang", "")).startswith("zh"):
+        if pairs.family(row.get("lang", "")) != "en":
             continue
         words: set[str] = set()
         for text in (row.get("title") or "", row.get("text") or ""):
