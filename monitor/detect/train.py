@@ -227,23 +227,42 @@ def lang_of(row: dict) -> str:
 def held_out(items: list[Item], split: Callable[[list[Item]], list[tuple[str, list[int]]]],
              threshold: float, factored: bool = False) -> dict[str, dict[str, list]]:
     """Scores of items predicted by models that never saw them: {split name: {lang: [gold, pred]}}.
-    Each language family's model learns from its own family's items, as the shipped ones do."""
+    Each language family's model learns from its own family's items, as the shipped ones do, and
+    the English items held out are read again against the lower-case words of the others only
+    (learned with their own words, a new source's Title Case would look more ordinary than it is:
+    leave-one-source-out F1 0.754 instead of 0.730)."""
     out: dict[str, dict[str, list]] = {}
     for name, test in split(items):
         test_set = set(test)
         models = {fam: fit_decision([it for i, it in enumerate(items) if i not in test_set and trainable(it)
                                      and family_of(it) == fam], factored)
                   for fam in {family_of(items[i]) for i in test}}
+        scored = _read_without(items, test) if any(family_of(items[i]) == "en" for i in test) else items
         by_lang: dict[str, list] = defaultdict(lambda: [[], [], []])
         for i in test:
             model = models[family_of(items[i])]
-            hit = any(model.score(f) >= max(bar, threshold) for (f, _), bar in zip(items[i].pairs, items[i].bars))
+            hit = any(model.score(f) >= max(bar, threshold) for (f, _), bar in zip(scored[i].pairs, scored[i].bars))
             lang = lang_of(items[i].row)
             by_lang[lang][0].append(items[i].row.get("label") == "departure")
             by_lang[lang][1].append(hit)
             by_lang[lang][2].append(items[i].row.get("negative_kind"))
         out[name] = dict(by_lang)
     return out
+
+
+def _read_without(items: list[Item], test: list[int]) -> dict[int, Item]:
+    """The English items of `test` featurised again with the lower-case words of the other
+    items only (the rest as they are)."""
+    from monitor.detect import names
+
+    held = set(test)
+    names.use_en_words(en_vocabulary(it.row for i, it in enumerate(items) if i not in held and trainable(it)))
+    try:
+        en = [i for i in test if family_of(items[i]) == "en"]
+        again = dict(zip(en, featurise(items[i].row for i in en)))
+    finally:
+        names.use_en_words(None)
+    return {i: again.get(i, items[i]) for i in test}
 
 
 def family_of(item: Item) -> str:
