@@ -111,3 +111,24 @@ def test_cli_train_warns_when_the_weights_it_replaces_knew_more_files(tmp_path):
     assert "warning" in res.output and "zh-other.jsonl" in res.output and "made-up.jsonl," not in res.output
     res = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path), "--folds", "0", "--no-loso"])
     assert "warning" not in res.output  # the weights now know exactly these files
+
+
+def test_held_out_english_items_are_read_without_their_own_words():
+    from monitor.detect import names
+
+    rows = [  # made up: "pundits" is written in lower case only in the first
+        {"id": "en-a-1", "lang": "en", "title": "Pundits Quits Acme", "text": "Many pundits were surprised.",
+         "label": "other", "negative_kind": "unrelated", "departures": []},
+        *ROWS,
+    ]
+    names.use_en_words(tr.en_vocabulary(rows))
+    try:
+        items = tr.featurise(rows)
+    finally:
+        names.use_en_words(None)
+    before = next(f for f, _ in items[0].pairs if "e:given=0" in f)
+    assert "e:common=1/all" in before  # read with its own words: an ordinary word
+    again = tr._read_without(items, [0])[0]
+    after = next(f for f, _ in again.pairs if "e:given=0" in f)
+    assert "e:common=0" in after  # read without them: it may be a name
+    assert names.en_lexicons()[2] == names.en_lexicons.__wrapped__()[2]  # the shipped list again
