@@ -65,3 +65,17 @@ def test_role_only_far_apart_or_another_role_stays_separate(engine):
     with Session(engine) as s:
         rows = s.exec(select(EventRow).order_by(EventRow.id)).all()
     assert [(r.person, r.role) for r in rows] == [(None, "CFO"), (None, "CFO"), ("Jane Roe", "general counsel")]
+
+
+def test_role_only_reports_of_an_old_article_merge(engine):
+    """Articles of months ago (a backfill, or a feed's old items) whose text gives no date: each
+    role-only report is dated by its article, and the same exit is one event, not one each."""
+    from datetime import datetime, timedelta, timezone
+
+    when = datetime.now(timezone.utc) - timedelta(days=100)
+    for i in range(3):
+        ingest(engine, Article(title=f"FIFA official says COO dismissal was 'final straw' ({i})", text="",
+                               url=f"https://news.test/fifa{i}", published=when),
+               [Departure(person=None, org="FIFA", role="COO", kind="fired")], route_all)
+    [ev] = list_events(engine)
+    assert ev["person"] is None and ev["mentions"] == 3

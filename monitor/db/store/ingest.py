@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import bindparam, or_
 from sqlalchemy.exc import IntegrityError
@@ -64,13 +64,14 @@ def _role_words(role: str | None) -> str:
     return re.sub(r"[\s.,'’\-]+", "", to_simplified(role or "")).lower()
 
 
-def _find_role_event(session: Session, okey: str, d: Departure) -> EventRow | None:
+def _find_role_event(session: Session, okey: str, d: Departure, day: date | None) -> EventRow | None:
     """The role-only event of the same organisation and role within ROLE_WINDOW_DAYS of this
-    departure: one to merge a role-only mention into, or one a named mention now names."""
+    departure (its date, else its article's day, as the event stores it): one to merge a
+    role-only mention into, or one a named mention now names."""
     if not okey or not d.role:
         return None
     role = _role_words(d.role)
-    when = d.date or datetime.now(timezone.utc).date()
+    when = d.date or day or datetime.now(timezone.utc).date()
     for ev in session.exec(select(EventRow).where(EventRow.org_key == okey, EventRow.person.is_(None))).all():
         other = _role_words(ev.role)
         near = abs(((ev.announced_at or ev.first_seen_at.date()) - when).days) <= ROLE_WINDOW_DAYS
@@ -198,9 +199,9 @@ def _ingest(session: Session, article: Article, departures: list[Departure],
         org, okey = resolve_org(session, d.org)
         if okey:
             result.org_keys.add(okey)
-        ev = _find_event(session, keys, okey) if d.person else _find_role_event(session, okey, d)
+        ev = _find_event(session, keys, okey) if d.person else _find_role_event(session, okey, d, day)
         if ev is None and d.person:  # a role-only event this article now names
-            ev = _find_role_event(session, okey, d)
+            ev = _find_role_event(session, okey, d, day)
             if ev is not None:
                 ev.person = display_name(names)
         if ev is None:
