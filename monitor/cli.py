@@ -335,6 +335,8 @@ def eval_cmd(
     oe, on = rep.org
     out.print(f"person exact match on true positives: {pe}/{pn} = {pe / pn if pn else 0:.3f}")
     out.print(f"organisation match on true positives: {oe}/{on} = {oe / on if on else 0:.3f}")
+    ce, cn = rep.clean
+    out.print(f"names with nothing but the name: {ce}/{cn} = {ce / cn if cn else 0:.3f}")
     if cv or loso:
         from monitor.detect.train import featurise
 

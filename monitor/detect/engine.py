@@ -8,8 +8,9 @@ surnames to the full name used elsewhere in the article, and a departure said of
 """
 from __future__ import annotations
 
+
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from monitor.detect import affiliation as aff
@@ -549,9 +550,18 @@ def _enum_item(ctx: _Ctx, s: _Sentence) -> None:
 
 
 # ------------------------------------------------------------------ extraction
+# Chinese readings whose span is already the name's own: a role, a Latin name, a name known from
+# the article, 陈某 (a dotted name may still carry a verb after it: 唐纳德·特朗普递交)
+_WHOLE_NAMES = {"role", "latin", "known", "withheld"}
+
+
 def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Mention, how: str,
           org: str | None = None, when: date | None = None, conf: float | None = None) -> None:
     inside = _inside(c, s.norm)
+    if ctx.lang == "zh" and inside and c.source not in _WHOLE_NAMES:
+        a, b = nm.zh_name_span(s.norm, c.start, c.end, ctx.rules, tail_only=c.source == "dot")
+        if (a, b) != (c.start, c.end):
+            c = replace(c, start=a, end=b, text=s.norm[a:b])
     person = s.orig[c.start:c.end] if inside and len(s.orig) == len(s.norm) else c.text
     person = person.strip()
     if len(person) < 2:

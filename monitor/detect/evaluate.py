@@ -58,6 +58,7 @@ class Report:
     hard_neg: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # kind -> [fp, n]
     person: list[int] = field(default_factory=lambda: [0, 0])  # [exact, n] on true positives
     org: list[int] = field(default_factory=lambda: [0, 0])
+    clean: list[int] = field(default_factory=lambda: [0, 0])  # [matched names with nothing else in them, matched]
     errors: list[dict] = field(default_factory=list)
 
 
@@ -66,6 +67,13 @@ def _same_person(pred: str | None, gold: str | None) -> bool:
         return pred is None and gold is None
     a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
     return a in b or b in a or bool(person_keys(pred) & person_keys(gold))
+
+
+def _clean_name(pred: str, gold: str) -> bool:
+    """The reported name holds nothing but the name: it is within what the label writes (which
+    may carry a title: "董事长袁娜"), so "叶华俊递交" for 叶华俊 is not clean, though it matches."""
+    a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
+    return a in b or bool(person_keys(pred) & person_keys(gold)) and not b in a
 
 
 def _same_org(pred: str | None, gold: str | None) -> bool:
@@ -98,6 +106,13 @@ def evaluate(rows: Iterable[dict]) -> Report:
                 match = next((d for d in deps if _same_person(d.person, g["person"])), None)
                 rep.person[1] += 1
                 rep.person[0] += int(match is not None)
+                if match is not None and match.person and g["person"]:
+                    clean = _clean_name(match.person, g["person"])
+                    rep.clean[1] += 1
+                    rep.clean[0] += int(clean)
+                    if not clean:
+                        rep.errors.append({"id": row.get("id"), "error": "name with more than the name",
+                                           "gold": g["person"], "got": match.person, "title": row.get("title", "")[:120]})
                 if g.get("org"):
                     rep.org[1] += 1
                     ok = match is not None and _same_org(match.org, g.get("org"))

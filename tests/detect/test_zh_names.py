@@ -1,0 +1,49 @@
+"""The name a Chinese reading reports holds nothing but the name: span readings glue on the
+filing's verbs (朱秀明递交), particles (王芳东的书面), conjunctions (因为杜兰特), an organisation
+or a time before the family name (中银基金吴域, 前段时间李楠) and the tail of a role word
+(总理奥尼尔 read as 理奥尼尔). Sentences are MADE UP for this test."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.detect import classify
+from monitor.detect import names as nm
+from monitor.detect.patterns import load_rules
+from monitor.records import Article
+
+RULES = load_rules("zh")
+
+
+@pytest.mark.parametrize("sentence, reading, name", [
+    ("董事会收到董事长王一鸣递交的辞职报告", "王一鸣递交", "王一鸣"),
+    ("董事会收到证券事务代表刘芳东的书面辞职报告", "刘芳东的书面", "刘芳东"),
+    ("陈晓峰辞职后不再担任公司其它职务", "陈晓峰辞职后", "陈晓峰"),
+    ("因为杜兰特的离去，球队陷入困境", "因为杜兰特", "杜兰特"),
+    ("外交部回应约翰逊辞职", "回应约翰逊", "约翰逊"),
+    ("某某基金吴小域辞去公司副总经理职务", "某某基金吴小域", "吴小域"),
+    ("前段时间李小楠离职事件热度尚未过去", "前段时间李小楠", "李小楠"),
+    ("某国总理奥尼尔宣布辞职", "理奥尼尔", "奥尼尔"),
+    ("某国总统唐纳德·特朗普递交辞呈", "唐纳德·特朗普递交", "唐纳德·特朗普"),
+])
+def test_name_span_cuts_what_is_not_the_name(sentence, reading, name):
+    start = sentence.index(reading)
+    a, b = nm.zh_name_span(sentence, start, start + len(reading), RULES, tail_only="·" in reading)
+    assert sentence[a:b] == name
+
+
+@pytest.mark.parametrize("sentence, name", [
+    ("董事长王一鸣辞职", "王一鸣"),      # already the name: nothing cut
+    ("欧阳娜娜宣布退出组合", "欧阳娜娜"),  # a four-character name keeps its four characters
+    ("于少波辞去董事长职务", "于少波"),    # 于 as a family name is no preposition
+])
+def test_name_span_keeps_a_whole_name(sentence, name):
+    a, b = nm.zh_name_span(sentence, 0 if sentence.startswith(name) else sentence.index(name), sentence.index(name) + len(name), RULES)
+    assert sentence[a:b] == name
+
+
+def test_reported_person_is_the_name_alone():
+    text = "近日某某科技（300999）董事会于近日收到公司董事长王一鸣递交的辞职报告。王一鸣辞职后不再担任公司任何职务。"
+    is_dep, _, deps = classify(Article(title=text, text=""))
+    assert is_dep
+    assert "王一鸣" in [d.person for d in deps], [d.person for d in deps]
+    assert all(d.person in (None, "王一鸣") for d in deps), [d.person for d in deps]
