@@ -178,9 +178,14 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
     found = _merge(ctx)
-    subject = _subject_org(ctx, units) if family == "en" and any(d.org is None for d in found) else None
+    if family == "zh":
+        for d in found:
+            d.org = _zh_clean_org(d.org)
+    if any(d.org is None for d in found):
+        subject = _subject_org(ctx, units) if family == "en" else _zh_subject(units)
+        for d in found:
+            d.org = d.org or subject
     for d in found:
-        d.org = d.org or subject
         d.role = _tidy_role(d.role, d.org, rules)
     return found
 
@@ -200,6 +205,66 @@ def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
             if c.is_org and company and text.lower() not in aff.GENERIC:
                 seen[text] = seen.get(text, 0) + 1
     return max(seen, key=lambda t: seen[t]) if seen else None
+
+
+_ZH_ANNOUNCER = re.compile(r"([A-Za-z\u4e00-\u9fff*]{2,16}?)(?:\([^()]{2,30}\))?\s*(?:今日|今天|近日|日前|昨日|昨天|晚间|早间|[\d月日晚早]){0,8}"
+                           r"(?:发布|发出|披露|发)?(?:公告|宣布|公布|官宣|声明)")
+
+
+def _zh_subject(units: list[_Sentence]) -> str | None:
+    """The company a Chinese article is about, for a departure whose sentence names none or only
+    "公司": a listed company (江苏吴中(600200)), the one a filing's title leads with (石化机械:),
+    or the one that announces (中国联通发布公告称), in its first sentences; as the article writes it."""
+    for s in units[:3]:
+        name = _zh_company(s.norm, len(s.norm))
+        if not name:
+            for m in _ZH_ANNOUNCER.finditer(s.norm[:80]):
+                cand = _ZH_LEAD.split(m.group(1))[-1].lstrip("*")
+                if len(cand) >= 2 and cand not in _ZH_GENERIC_ORG and not _ZH_NOT_ORG_WORDS.search(cand):
+                    name = cand
+                    break
+        if name:
+            return _as_written(s, name)
+    return None
+
+
+# what never stands inside an organisation's name but follows it in a sentence: the verbs of an
+# announcement (巴黎官宣, 曼联决定, 小米已批准), quantities and qualifiers of the people (东方财富多位,
+# 中芯国际核心, 南京玄奘寺主要), dates
+_ZH_JUNK_ORG = re.compile(r"收到|提交|递交|发布|公告|公布|宣布|官宣|官方|决定|回应|批准|表示|消息|声明|报道|透露|担任|"
+                          r"已|将|换掉|裁掉|记者|多位|多名|多个|数名|核心|主要|相关|实际|首位|最年轻|崩了|正式|证实|拟|聘|"
+                          r"易主|加盟|调整|后被|之后|申请|辞去|因|会于|告称|被曝|兼|第[一二三四五六七八九十\d]+届|"
+                          r"C[A-Z]O\b|\d+[月日年号]")
+
+
+# pieces of a role word, read as an organisation when the role lexicon lacks the compound
+_ZH_ROLE_PIECES = {"执行", "非执行", "行政", "集团行政", "独立", "常务", "财务", "证券事务", "职工代表", "官方", "跟队", "CE"}
+
+
+def _zh_clean_org(org: str | None) -> str | None:
+    """A Chinese organisation reading without the date or time word before it (近日江苏吴中 ->
+    江苏吴中) nor the verbs after it (黄蜂将裁掉 -> 黄蜂); None when it is only 公司 / 董事会 (the
+    article's subject then stands for it) or a piece of the sentence's verbs (会于近日收到公司)."""
+    if not org:
+        return org
+    simple = to_simplified(org)
+    lead = re.match(r"(?:近日|今日|今天|今年|日前|昨日|昨天|目前|此前|随后|晚间|早间|刚出任|原)+", simple)
+    if lead and len(simple) - lead.end() >= 2:
+        org, simple = org[lead.end():], simple[lead.end():]
+    head = re.match(r"(?:辞任|卸任|离任|担任|离开|退出|辞去|任)", simple)
+    if head and len(simple) - head.end() >= 2:  # the departure word before it (辞任万泰生物), or its tail
+        org, simple = org[head.end():], simple[head.end():]
+    if "的" in simple:  # 十分大口氣的數碼通: what follows 的 is the name, else what precedes it
+        k = simple.rindex("的")
+        right = simple[k + 1:]
+        org, simple = (org[k + 1:], right) if len(right) >= 2 and right not in _ZH_ROLE_PIECES else (org[:k], simple[:k])
+    junk = _ZH_JUNK_ORG.search(simple)
+    if junk:  # 黄蜂将裁掉 -> 黄蜂; 会于近日收到公司 -> nothing
+        org, simple = org[:junk.start()], simple[:junk.start()]
+        org, simple = (org, simple) if len(simple) >= 2 and not re.search(r"[于在已的了]$", simple) else ("", "")
+    if not simple or simple in _ZH_GENERIC_ORG or simple in _ZH_ROLE_PIECES:
+        return None
+    return org
 
 
 def _tidy_role(role: str | None, org: str | None, rules: Rules) -> str | None:
@@ -822,7 +887,7 @@ def _role(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match | None) -> str | N
         else:  # a chain of roles: 共同创办人兼推理负责人
             first = before[-1]
             for r in reversed(before[:-1]):
-                if re.fullmatch(r"\s*(?:兼|、|和|及|与|/)?[\u4e00-\u9fffA-Za-z/ ]{0,6}?", window[r.end():first.start()]):
+                if re.fullmatch(r"\s*(?:(?:兼|、|和|及|与|/)[\u4e00-\u9fffA-Za-z/ ]{0,4}?)?", window[r.end():first.start()]):
                     first = r
                 else:
                     break

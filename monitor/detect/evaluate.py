@@ -59,6 +59,7 @@ class Report:
     person: list[int] = field(default_factory=lambda: [0, 0])  # [exact, n] on true positives
     org: list[int] = field(default_factory=lambda: [0, 0])
     clean: list[int] = field(default_factory=lambda: [0, 0])  # [matched names with nothing else in them, matched]
+    org_clean: list[int] = field(default_factory=lambda: [0, 0])  # [matched orgs with nothing else in them, matched]
     errors: list[dict] = field(default_factory=list)
 
 
@@ -117,6 +118,9 @@ def evaluate(rows: Iterable[dict]) -> Report:
                     rep.org[1] += 1
                     ok = match is not None and _same_org(match.org, g.get("org"))
                     rep.org[0] += int(ok)
+                    if ok:
+                        rep.org_clean[1] += 1
+                        rep.org_clean[0] += int(org_key(match.org) in org_key(g["org"]))
                     if match is not None and not ok:
                         rep.errors.append({"id": row.get("id"), "error": "wrong org", "gold": g["org"],
                                            "got": match.org, "person": match.person, "title": row.get("title", "")[:120]})

@@ -66,6 +66,9 @@ def compile_rules(data: dict, name: str) -> Rules:
         mods = "|".join(re.escape(m) for m in lex.get("role_modifiers", []))
         heads = "|".join(sorted(lex["role_heads"], key=len, reverse=True))
         role_rx = rf"(?:\b(?:{mods})[\s-]+){{0,3}}\b(?:{heads})\b"
+    elif lex.get("role_prefixes"):  # Chinese: 执行 / 非执行 / 职工代表 / 财务 … before a role (财务负责人, 非执行董事)
+        prefixes = "|".join(sorted((re.escape(p) for p in lex["role_prefixes"]), key=len, reverse=True))
+        role_rx = rf"(?:(?:{prefixes}){{0,2}}{role_rx})"
     macros["ROLE"] = role_rx
     flags_default = re.IGNORECASE if name == "en" else 0
     try:
