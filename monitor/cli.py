@@ -337,6 +337,8 @@ def eval_cmd(
     out.print(f"organisation match on true positives: {oe}/{on} = {oe / on if on else 0:.3f}")
     ce, cn = rep.clean
     out.print(f"names with nothing but the name: {ce}/{cn} = {ce / cn if cn else 0:.3f}")
+    ce, cn = rep.whole
+    out.print(f"names not cut short: {ce}/{cn} = {ce / cn if cn else 0:.3f}")
     ce, cn = rep.org_clean
     out.print(f"organisations with nothing but the organisation: {ce}/{cn} = {ce / cn if cn else 0:.3f}")
     if cv or loso:

@@ -624,8 +624,10 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
           org: str | None = None, when: date | None = None, conf: float | None = None) -> None:
     inside = _inside(c, s.norm)
     if ctx.lang == "zh" and inside and c.source not in _WHOLE_NAMES:
-        a, b = nm.zh_name_span(s.norm, c.start, c.end, ctx.rules, tail_only=c.source == "dot")
-        if (a, b) != (c.start, c.end):
+        readings = [(o.start, o.end, o.source) for o in ctx.cands(s) if not o.is_org]
+        a, b = nm.zh_complete_name(s.norm, c.start, c.end, ctx.rules, readings)
+        a, b = nm.zh_name_span(s.norm, a, b, ctx.rules, tail_only=c.source == "dot")
+        if (a, b) != (c.start, c.end) and b - a >= 2:
             c = replace(c, start=a, end=b, text=s.norm[a:b])
     person = s.orig[c.start:c.end] if inside and len(s.orig) == len(s.norm) else c.text
     person = person.strip()
@@ -877,6 +879,11 @@ def _role(ctx: _Ctx, s: _Sentence, c: nm.Mention, m: re.Match | None) -> str | N
     norm = s.norm
     window = norm[max(0, c.start - (40 if ctx.lang == "zh" else 60)):c.start]
     before = list(ctx.rules.role.finditer(window))
+    if ctx.lang == "zh":
+        before = [r for r in before if not window.startswith("会", r.end())]  # 董事会: the board, no role
+        after_name = re.match(r"的?(" + ctx.rules.role.pattern + ")", norm[c.end:c.end + 16])
+        if after_name and (not before or len(window) - before[-1].end() > 2):
+            return after_name.group(1)  # 解除李强总经理职务, 撤销王刚副总裁职务
     if before and (ctx.lang == "en" or len(window) - before[-1].end() <= 12):
         if ctx.lang == "en":
             # the run of role words right before the name: "president and chief operating officer"

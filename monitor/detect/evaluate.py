@@ -59,6 +59,7 @@ class Report:
     person: list[int] = field(default_factory=lambda: [0, 0])  # [exact, n] on true positives
     org: list[int] = field(default_factory=lambda: [0, 0])
     clean: list[int] = field(default_factory=lambda: [0, 0])  # [matched names with nothing else in them, matched]
+    whole: list[int] = field(default_factory=lambda: [0, 0])  # [matched names not cut short, matched]
     org_clean: list[int] = field(default_factory=lambda: [0, 0])  # [matched orgs with nothing else in them, matched]
     errors: list[dict] = field(default_factory=list)
 
@@ -75,6 +76,22 @@ def _clean_name(pred: str, gold: str) -> bool:
     may carry a title: "董事长袁娜"), so "叶华俊递交" for 叶华俊 is not clean, though it matches."""
     a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
     return a in b or bool(person_keys(pred) & person_keys(gold)) and not b in a
+
+
+def _whole_name(pred: str, gold: str) -> bool:
+    """The reported name is not cut short: it holds the labelled name, or the label is a title and
+    the name ("董事长袁娜" for 袁娜; "英国首相特拉斯" is not whole as 拉斯)."""
+    a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
+    if b in a or person_keys(pred) & person_keys(gold):
+        return True
+    if not b.endswith(a):
+        return False
+    title = b[:-len(a)]
+    return bool(_TITLE_END.search(title))
+
+
+_TITLE_END = re.compile(r"(?:长|总|裁|理|监|事|席|任|人|官|员|师|练|帅|头|手|将|相|统|使|卿|书|记|部|司|局|队|的|、|,|\s"
+                        r"|\b(?:chief|officer|president|chairman|director|executive|ceo|cfo|coach|minister|head))\s*$", re.I)
 
 
 def _same_org(pred: str | None, gold: str | None) -> bool:
@@ -113,6 +130,12 @@ def evaluate(rows: Iterable[dict]) -> Report:
                     rep.clean[0] += int(clean)
                     if not clean:
                         rep.errors.append({"id": row.get("id"), "error": "name with more than the name",
+                                           "gold": g["person"], "got": match.person, "title": row.get("title", "")[:120]})
+                    whole = _whole_name(match.person, g["person"])
+                    rep.whole[1] += 1
+                    rep.whole[0] += int(whole)
+                    if not whole:
+                        rep.errors.append({"id": row.get("id"), "error": "name cut short",
                                            "gold": g["person"], "got": match.person, "title": row.get("title", "")[:120]})
                 if g.get("org"):
                     rep.org[1] += 1

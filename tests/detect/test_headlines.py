@@ -9,6 +9,7 @@ import pytest
 
 from monitor.detect import classify
 from monitor.detect.evaluate import _same_person
+from monitor.parse.lang import to_simplified
 from monitor.records import Article
 
 ROWS = [line.split("\t") for line in (Path(__file__).parent / "headlines.tsv").read_text("utf-8").splitlines()
@@ -45,6 +46,7 @@ def test_headline(row):
         assert found, [d.person for d in deps]
         d = found[0]
         assert d.person is not None and len(d.person) <= len(person) + 2, d.person  # no glued-on words
+        assert to_simplified(person).lower() in to_simplified(d.person).lower(), d.person  # nor cut short
     if org:
         assert d.org == org, d.org
     if role:

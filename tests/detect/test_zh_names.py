@@ -47,3 +47,28 @@ def test_reported_person_is_the_name_alone():
     assert is_dep
     assert "王一鸣" in [d.person for d in deps], [d.person for d in deps]
     assert all(d.person in (None, "王一鸣") for d in deps), [d.person for d in deps]
+
+
+@pytest.mark.parametrize("sentence, pick, name", [
+    ("英国首相特拉斯辞职", "拉斯", "特拉斯"),                 # a transliteration's other characters
+    ("球队已经裁掉后卫阿米尔-辛顿", "阿米尔", "阿米尔-辛顿"),  # and its other parts
+    ("某某证券执行总裁周健男辞职", "周健", "周健男"),          # a third character before the word
+    ("某某科技董事长于少波辞职", "少波", "于少波"),            # a family name after a role
+    ("日本首相岸田文雄宣布辞职", "文雄", "岸田文雄"),          # a name the segmenter knows
+    ("足协正式宣布霍顿辞职", "霍顿", "霍顿"),                  # not the 布 of 宣布
+    ("巴萨引进格列兹曼达成协议后", "格列兹曼", "格列兹曼"),    # nor the 达 of 达成
+])
+def test_complete_name_takes_the_whole_name(sentence, pick, name):
+    a = sentence.index(pick)
+    readings = [(c.start, c.end, c.source) for c in nm.zh_candidates(sentence, RULES, set(), set()) if not c.is_org]
+    x, y = nm.zh_complete_name(sentence, a, a + len(pick), RULES, readings)
+    assert sentence[x:y] == name
+
+
+@pytest.mark.parametrize("title, name", [
+    ("英国首相特拉斯辞职", "特拉斯"),
+    ("某某证券执行总裁周健男辞职", "周健男"),
+])
+def test_reported_name_is_not_cut_short(title, name):
+    is_dep, _, deps = classify(Article(title=title, text=""))
+    assert is_dep and name in [d.person for d in deps], [d.person for d in deps]
