@@ -24,12 +24,19 @@ _EMPTY: Info = (frozenset({""}), None)  # zero-width: \b, ^, lookarounds
 _UNKNOWN: Info = (None, None)
 
 
-def needs(pattern: re.Pattern) -> tuple[str, ...] | None:
-    """Case-folded strings, one of which every match of `pattern` contains; None if unknown."""
+def needs(pattern: re.Pattern, spaceless: bool = False) -> tuple[str, ...] | None:
+    """Case-folded strings, one of which every match of `pattern` contains; None if unknown.
+    `spaceless`: the strings a match's text holds once all its whitespace is removed, as the feed
+    prefilter reads an item ("steps down" -> "stepsdown", and a positive lookahead's words
+    joined on: "out(?=\\s+at)" -> "outat"), far rarer than the words alone ("out")."""
+    global _RARITY
+    _RARITY = _rarity if spaceless else None
     try:
-        _, req = _seq(list(_parser.parse(pattern.pattern, pattern.flags).data))
+        _, req = _seq(list(_parser.parse(pattern.pattern, pattern.flags).data), spaceless)
     except Exception:  # an unusual construct: no prefilter for this pattern, never an error
         return None
+    finally:
+        _RARITY = None
     if not req or "" in req:
         return None
     folded = {s.casefold() for s in req}
@@ -37,8 +44,28 @@ def needs(pattern: re.Pattern) -> tuple[str, ...] | None:
     return tuple(sorted(s for s in folded if not any(o != s and o in s for o in folded)))
 
 
-def _score(strings: frozenset[str]) -> tuple[int, int]:
+_RARITY = None  # while `needs(spaceless=True)` runs: how rare a string is in text (higher: rarer)
+
+
+def _score(strings: frozenset[str]) -> tuple[float, ...]:
+    if _RARITY is not None:
+        return (min(map(_RARITY, strings)) - len(strings) / 1000,)
     return min(map(len, strings)), -len(strings)
+
+
+def _rarity(s: str) -> float:
+    """How rare a prefilter string is: Chinese by jieba's word frequencies (被 and 遭 are far more
+    common than 解雇 or 炒), other text by its length."""
+    if not re.search(r"[\u4e00-\u9fff]", s):
+        return float(len(s))
+    if len(s) == 1:
+        return 3.0  # one character: in countless words (辞 of 辞典, 裁 of 总裁)
+    import math
+
+    from monitor.detect.names import _jieba
+
+    freq = _jieba().tokenizer.FREQ
+    return 12.0 - math.log10(1 + max(freq.get(s, 0), min((freq.get(ch, 0) for ch in s), default=0)))
 
 
 def _best(*cands: frozenset[str] | None) -> frozenset[str] | None:
@@ -46,12 +73,33 @@ def _best(*cands: frozenset[str] | None) -> frozenset[str] | None:
     return max(good, key=_score) if good else None
 
 
-def _seq(items: list) -> Info:
+def _seq(items: list, sp: bool = False) -> Info:
     acc: frozenset[str] | None = frozenset({""})  # exact strings of the run so far
     req: frozenset[str] | None = None
     exact_all = True
     for item in items:
-        e, r = _node(item)
+        if sp and item[0] is C.ASSERT and item[1][0] == 1:  # a lookahead: what follows the run
+            ahead, _ = _seq(list(item[1][1]), sp)
+            if ahead is not None and acc is not None and len(acc) * len(ahead) <= MAX_SET:
+                req = _best(req, frozenset(a + b for a, b in product(acc, ahead)))
+                exact_all = False  # (what the run needs is now more than its exact strings)
+            continue
+        if sp and item[0] is C.BRANCH and acc is not None and acc != _EMPTY[0]:
+            # the run before an alternation joined to each alternative that is exact (the parser
+            # factors "被炒|被裁|被…解雇" into 被 + (炒|裁|…解雇): 被炒 is far rarer than 被)
+            joint: set[str] = set()
+            for alt in item[1][1]:
+                ae, ar = _seq(list(alt), sp)
+                if ae is not None and "" not in ae and len(acc) * len(ae) <= MAX_SET:
+                    joint.update(a + b for a, b in product(acc, ae))
+                elif ar:
+                    joint.update(ar)
+                else:
+                    joint = set()
+                    break
+            if joint:
+                req = _best(req, frozenset(joint))
+        e, r = _node(item, sp)
         if e is not None and acc is not None and len(acc) * len(e) <= MAX_SET:
             acc = frozenset(a + b for a, b in product(acc, e))
             continue
@@ -62,20 +110,26 @@ def _seq(items: list) -> Info:
     return (acc if exact_all else None), req
 
 
-def _node(item) -> Info:
+def _space(o, v) -> bool:
+    return (o is C.CATEGORY and v is C.CATEGORY_SPACE) or (o is C.LITERAL and chr(v).isspace())
+
+
+def _node(item, sp: bool = False) -> Info:
     op, av = item
     if op is C.LITERAL:
-        return frozenset({chr(av)}), None
+        return (_EMPTY[0] if sp and chr(av).isspace() else frozenset({chr(av)})), None
     if op is C.IN:
+        if sp and any(_space(o, v) for o, v in av) and all(o is C.LITERAL or _space(o, v) for o, v in av):
+            return frozenset("" if _space(o, v) else chr(v) for o, v in av), None  # [\s-]: "" or "-"
         if all(o is C.LITERAL for o, _ in av) and len(av) <= 8:
             return frozenset(chr(v) for _, v in av), None
         return _UNKNOWN
     if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
         return _EMPTY
     if op is C.SUBPATTERN:
-        return _seq(list(av[-1]))
+        return _seq(list(av[-1]), sp)
     if op is C.BRANCH:
-        infos = [_seq(list(alt)) for alt in av[1]]
+        infos = [_seq(list(alt), sp) for alt in av[1]]
         exacts = [e for e, _ in infos]
         exact = frozenset().union(*exacts) if all(e is not None for e in exacts) else None
         if exact is not None and len(exact) > MAX_SET:
@@ -85,8 +139,8 @@ def _node(item) -> Info:
         return exact, req
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
         lo, hi, sub = av
-        e, r = _seq(list(sub))
-        if hi == 0:
+        e, r = _seq(list(sub), sp)
+        if hi == 0 or e == _EMPTY[0]:  # (whitespace, read spaceless, repeated: still nothing)
             return _EMPTY
         if lo == 0:
             return (e | {""} if e is not None and hi == 1 else None), None
@@ -114,9 +168,12 @@ def departure_words_from_rules() -> list[str] | None:
     words: set[str] = set()
     for family in ("en", "zh"):
         for t in load_rules(family).triggers:
-            if t.words is None:
+            spaceless = needs(t.regex, spaceless=True)
+            if spaceless is None:
                 return None
-            words.update(t.words)
+            # item_texts folds letters and digits only: a string with other punctuation ("won't",
+            # which a text may write "won’t") is replaced by its longest run without it
+            words.update(max(re.findall(r"[\w-]+", w) or [w], key=len) for w in spaceless)
     converters = [opencc.OpenCC(c) for c in _TRADITIONAL]
     out = set()
     for w in words:

@@ -130,7 +130,11 @@ def test_an_item_in_traditional_script_or_full_width_letters_passes():
     enc = ["utf-8"]
     assert might_report(item_texts("<item><title>台積電資深副總經理宣布退休</title></item>".encode(), enc))
     assert might_report(item_texts("<item><title>ＣＥＯ Ｊａｎｅ Ｄｏｅ ＲＥＳＩＧＮＳ</title></item>".encode(), enc))
-    assert might_report(item_texts("<item><title>他不寻求ｒｅ－ｅｌｅｃｔｉｏｎ</title></item>".encode(), enc))
+    assert might_report(item_texts("<item><title>ＣＥＯ ｗｉｌｌ ｎｏｔ ｓｅｅｋ ｒｅ－ｅｌｅｃｔｉｏｎ</title></item>".encode(), enc))
+    assert might_report(item_texts("<item><title>Jane Doe steps\u3000down</title></item>".encode(), enc))
+    # the words are read without their spaces ("stepsdown"), not one by one: "down" in
+    # "download" and "out" in "about" no longer let an item through
+    assert not might_report(item_texts(b"<item><title>Download the update: all about it</title></item>", enc))
     assert might_report(item_texts(b"<item><title>Jane Doe re<b>sign</b>ed; <![CDATA[a < b]]></title></item>", enc))
     assert might_report(item_texts(b"<item><description>&amp;lt;p&amp;gt;to step&amp;lt;br&amp;gt;down</description></item>", enc))
     assert not might_report(item_texts(b"<item><title>Quarterly results beat forecasts</title></item>", enc))
