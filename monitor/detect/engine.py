@@ -314,7 +314,10 @@ def _sentence(ctx: _Ctx, s: _Sentence) -> None:
     rules = ctx.rules
     if ctx.enum is not None:
         _enum_item(ctx, s)
-    hits = [(t, m) for t in ctx.active for m in t.regex.finditer(s.norm)]
+    # only the triggers whose words the sentence holds (the article held them somewhere)
+    folded = s.norm.casefold()
+    hits = [(t, m) for t in ctx.active if t.words is None or any(w in folded for w in t.words)
+            for m in t.regex.finditer(s.norm)]
     if not hits:
         return
     hits.sort(key=lambda h: h[1].start())

@@ -69,6 +69,9 @@ def _lower_tokens(s: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- English
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[str]) -> list[Mention]:
     """Capitalised runs, titles stripped, each marked person or organisation."""
     lex = rules.lexicon
@@ -77,8 +80,8 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
     out: list[Mention] = []
     # Chinese names inside English text: "xAI co-founder 吴宇怀 resigns"
     out += [Mention(m.start(), m.end(), m.group(0), source="han") for m in _HAN_RUN.finditer(sentence)]
-    letters = sum(c.isalpha() and c.isascii() for c in sentence)
-    upper = sum(c.isupper() for c in sentence)
+    letters = len(_ASCII_LETTER.findall(sentence))
+    upper = sum(map(str.isupper, sentence))
     # ALL-CAPS wire headlines and all-lower-case ones ("bruton leaves cannons for kings"): case
     # tells nothing about names, so read them in title case, function words lowered
     caps = upper > 0.6 * max(1, letters) or (upper == 0 and letters >= 12)
@@ -309,7 +312,17 @@ def guess_name_before(sentence: str, trigger_start: int, rules: Rules, known_org
 
 def _org_shaped(word: str, suffixes: tuple[str, ...]) -> bool:
     """A word ending in an organisation suffix with a name before it (腾讯公司, not 公司 or 部署)."""
-    return any(word.endswith(suf) and len(word) >= len(suf) + (2 if len(suf) == 1 else 1) for suf in suffixes)
+    return bool(word) and any(len(word) >= len(suf) + (2 if len(suf) == 1 else 1)
+                              for suf in _suffix_ends(suffixes).get(word[-1], ()) if word.endswith(suf))
+
+
+@lru_cache(maxsize=4)
+def _suffix_ends(suffixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The suffixes by their last character: a word is compared only with those it can end in."""
+    out: dict[str, list[str]] = {}
+    for suf in suffixes:
+        out.setdefault(suf[-1], []).append(suf)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def dot_names(sentence: str, rules: Rules) -> list[tuple[int, int]]:
