@@ -466,7 +466,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Poll every watcher once, deliver alerts, exit.")] = False,
     role: Annotated[Role, typer.Option(help="all: schedule and poll in this one process; scheduler / worker: "
                                             "split over processes and machines (PostgreSQL only, not with --once).")] = Role.all,
-    concurrency: Annotated[int, typer.Option(min=1, help="Fetches at once in this process.")] = 20,
+    concurrency: Annotated[int, typer.Option(min=1, help="Polls in flight at once in this process (each host still gets at most its hosts: concurrency).")] = 64,  # daemon.POLLS_IN_FLIGHT
     workers: Annotated[int | None, typer.Option(help="Processes that fetch, parse and detect (default: one per core; 0: none, all in this process).")] = None,
     summary: Annotated[float, typer.Option(min=1, help="Seconds between the log's summary lines (polls, events, alerts).")] = 300,
 ) -> None:

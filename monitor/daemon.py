@@ -36,6 +36,9 @@ from monitor.schedule import first_check, next_check
 from monitor.sources.http import FetchResult, Fetcher
 from monitor.workers import InlinePool, PollJob, pool as analysis_pool
 
+# polls in flight at once in one process (each host still gets at most its `hosts:` concurrency):
+# 20 left round 2 of the benchmark farm (mostly 304s) waiting on round trips (bench/README.md)
+POLLS_IN_FLIGHT = 64
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(days=1)
 MAX_FLOOR = timedelta(hours=6)  # a server's caching hints never stretch a poll beyond this
@@ -356,7 +359,7 @@ def _slow_first(config: Config, states: dict[str, WatcherRow]) -> list[WatcherCo
     return sorted(config.watchers, key=mean, reverse=True)
 
 
-async def poll_once(engine: Engine, config: Config, *, concurrency: int = 20, fetcher: Fetcher | None = None,
+async def poll_once(engine: Engine, config: Config, *, concurrency: int = POLLS_IN_FLIGHT, fetcher: Fetcher | None = None,
                     deliver: bool = True, workers: int = 0) -> list[PollOutcome]:
     """Poll every watcher once (due or not), then deliver alerts. For cron and checks.
     `workers`: processes for parsing and detection (0: a thread of this process)."""
@@ -393,7 +396,7 @@ class Daemon:
     """One long-running process: APScheduler jobs per watcher, alert delivery, config reload."""
 
     def __init__(self, engine: Engine, config_path: str, *, deliver_every: float = 15.0, reload_every: float = 5.0,
-                 workers: int = 0, summary_every: float = 300.0, concurrency: int = 20):
+                 workers: int = 0, summary_every: float = 300.0, concurrency: int = POLLS_IN_FLIGHT):
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.engine = engine
@@ -511,7 +514,7 @@ class Daemon:
 
 
 # ------------------------------------------------------------------ several processes
-async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = 20,
+async def run_roles(engine: Engine, config_path: str, role: str, *, owner: str | None = None, concurrency: int = POLLS_IN_FLIGHT,
                     lease: timedelta = timedelta(seconds=120), stop: asyncio.Event | None = None,
                     workers: int = 0, summary_every: float = 300.0, claim_every: float = 0.5) -> None:
     """`monitor run --role`: any number of workers claim due watchers and deliveries with leases;
