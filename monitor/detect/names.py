@@ -527,8 +527,8 @@ def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: b
     if head and b - head.end() >= 2:
         a = head.end()
     for r in rules.role.finditer(sentence, max(0, a - 4), min(b, a + 4)):
-        if r.start() < a < r.end() and b - r.end() >= 2:
-            a = r.end()  # the role word the span starts inside of
+        if r.start() <= a < r.end() and b - r.end() >= 2:
+            a = r.end()  # the role word the span starts with, or inside of
             break
     if b - a > 3:
         bounds, _ = _segmented(sentence)
