@@ -178,9 +178,8 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
     found = _merge(ctx)
-    if family == "zh":
-        for d in found:
-            d.org = _zh_clean_org(d.org)
+    for d in found:
+        d.org = _zh_clean_org(d.org) if family == "zh" else _en_clean_org(d.org, rules, d.person)
     if any(d.org is None for d in found):
         subject = _subject_org(ctx, units) if family == "en" else _zh_subject(units)
         for d in found:
@@ -205,6 +204,31 @@ def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
             if c.is_org and company and text.lower() not in aff.GENERIC:
                 seen[text] = seen.get(text, 0) + 1
     return max(seen, key=lambda t: seen[t]) if seen else None
+
+
+_EN_NO_ORG = {"directors", "another", "executives", "shareholders", "officials", "sources"}
+
+
+def _en_clean_org(org: str | None, rules: Rules, person: str | None = None) -> str | None:
+    """An English organisation reading without a trailing function word ("Sally Beauty Corporation
+    and"); None when it is the board, "the Company", a month or weekday, a role or a chain of roles
+    ("Executive Board and C.E.O"), a place as an adjective ("Houston-based") or the departing
+    person's own surname: the article's subject company then stands for it."""
+    if not org:
+        return org
+    org = re.sub(r"(?:[\s,]+(?:and|of|the|&|for|at|in))+\s*$", "", org.strip(" ,;:")).strip()
+    words = org.lower().replace(".", "").split()
+    suffixes = set(rules.lexicon.get("org_suffixes", ()))
+    if not words or org.lower().strip(".") in aff.GENERIC or words[0] in aff._CALENDAR \
+            or len(words) == 1 and words[0] in suffixes or org.lower() in _EN_NO_ORG \
+            or org.lower().endswith("-based"):  # "Houston-based": where, not who
+        return None
+    if person and org.lower() in person.lower().replace(",", " ").split():
+        return None  # the departing person's own surname ("Dye" for Donald H. Dye)
+    if rules.role.fullmatch(org) or re.search(r"\b(?:board|c\.?e\.?o)\b", org, re.I) and \
+            all(w in aff.GENERIC or rules.role.fullmatch(w) or w in ("and", "of", "the", "executive", "ceo") for w in words):
+        return None
+    return org
 
 
 _ZH_ANNOUNCER = re.compile(r"([A-Za-z\u4e00-\u9fff*]{2,16}?)(?:\([^()]{2,30}\))?\s*(?:今日|今天|近日|日前|昨日|昨天|晚间|早间|[\d月日晚早]){0,8}"
