@@ -652,8 +652,10 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
     inside = _inside(c, s.norm)
     if ctx.lang == "zh" and inside and c.source not in _WHOLE_NAMES:
         readings = [(o.start, o.end, o.source) for o in ctx.cands(s) if not o.is_org]
-        a, b = nm.zh_complete_name(s.norm, c.start, c.end, ctx.rules, readings)
-        a, b = nm.zh_name_span(s.norm, a, b, ctx.rules, tail_only=c.source == "dot")
+        a, b = c.start, c.end
+        for _ in range(2):  # (a role cut off the front may leave a part of the name: 后卫阿米尔|-辛顿)
+            a, b = nm.zh_complete_name(s.norm, a, b, ctx.rules, readings)
+            a, b = nm.zh_name_span(s.norm, a, b, ctx.rules, tail_only=c.source == "dot")
         if (a, b) != (c.start, c.end) and b - a >= 2:
             c = replace(c, start=a, end=b, text=s.norm[a:b])
     person = s.orig[c.start:c.end] if inside and len(s.orig) == len(s.norm) else c.text

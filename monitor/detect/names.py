@@ -461,6 +461,10 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
     and parts (齐尔 -> 厄齐尔, 阿米尔 -> 阿米尔-辛顿), a family name before two characters after a
     role (董事长|于少波), a third character before the departure word (周健|男辞职)."""
     bounds, words = _segmented(sentence)
+    freq = _jieba().tokenizer.FREQ
+
+    def common(pair: str) -> bool:  # 宣布, 达成: a word of their own, not a name's edge
+        return len(pair) == 2 and freq.get(pair, 0) >= 100
     # (where the segmenter ends a word: not 杨恪博|士 for 杨恪博士)
     readings = [(x, y, src) for x, y, src in readings if src in _FINDER_READINGS and y in bounds] + \
                [(x, y, "tagged") for (x, y), (flag, _) in words.items() if flag in ("nr", "nrfg", "nrt") and 2 <= y - x <= 4]
@@ -471,17 +475,17 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
     translit, surnames = lex.get("translit_chars", ""), lex.get("surnames", "")
     n = len(sentence)
     if all(ch in translit for ch in sentence[a:b]):
-        # a character is taken only where the segmenter starts (or ends) a word with it: not the
-        # 布 of 宣布 nor the 达 of 达成
-        while a > 0 and sentence[a - 1] in translit and b - a < 6 and a - 1 in bounds \
+        # a character is taken unless it makes a common word with the one beyond it: not the 布
+        # of 宣布 nor the 达 of 达成 (官宣博|格巴, 罗塞|尼尔: the segmenter's cut is no guide)
+        while a > 0 and sentence[a - 1] in translit and b - a < 6 and not common(sentence[max(0, a - 2):a]) \
                 and not rules.role.search(sentence[max(0, a - 3):a]):
             a -= 1
-        while b < n and sentence[b] in translit and b - a < 6 and b + 1 in bounds \
+        while b < n and sentence[b] in translit and b - a < 6 and not common(sentence[b:b + 2]) \
                 and not followed_by_trigger(sentence, b, rules):
             b += 1
         while b + 1 < n and sentence[b] in "-－‐·・" and sentence[b + 1] in translit:  # 阿米尔-辛顿
             b += 2
-            while b < n and sentence[b] in translit and b + 1 in bounds and not followed_by_trigger(sentence, b, rules):
+            while b < n and sentence[b] in translit and not common(sentence[b:b + 2]) and not followed_by_trigger(sentence, b, rules):
                 b += 1
         while a > 1 and sentence[a - 1] in "-－‐·・" and sentence[a - 2] in translit:
             a -= 2
@@ -502,7 +506,7 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
 # the filing (朱秀明递交, 王芳东的书面, 龚文茂辞职后, 西川广人确认, 陈怀东先生申请) and the
 # conjunctions before a subject (因为杜兰特, 故朱晓霞).
 _ZH_NAME_TAIL = re.compile(r"(?:的|先生|女士|老师|递交|提交|提出|申请|确认|确定|书面|辞职|离职|辞任|辞去|卸任|宣布|官宣|表示|发表|举行|成为|日前|近日|"
-                           r"已|因|于|在|将|被|向|霸气|回应|证实|透露|称|谈|与|和|及|等|均)")
+                           r"已|因|于|在|将|被|向|霸气|回应|证实|透露|称|谈|与|及|等|均)")
 _ZH_NAME_HEAD = re.compile(r"(?:因为|由于|但是|而且|所以|并且|随后|此后|以及|于是|回应|因|故|但|而|并|且|让|使|把|被|对|向|与|和|及|是|为|据|称)")
 
 
@@ -517,7 +521,8 @@ def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: b
         break
     if b - a >= 3 and any(t.regex.match(sentence, b - 1) for t in rules.triggers):
         b -= 1  # the first character of the departure word: 孔蒂下|课, 王赐安辞|任, 金有谦解|约
-    elif b - a >= 3 and re.match(r"[自官经]", sentence[b - 1]) and followed_by_trigger(sentence, b, rules):
+    elif b - a >= 3 and re.match(r"[自官经]", sentence[b - 1]) and (followed_by_trigger(sentence, b, rules)
+                                                                  or followed_by_trigger(sentence, b - 1, rules)):
         b -= 1  # 梅西自宣离队, 莱万官宣, 范宁经…退任
     if a > 0 and sentence[a - 1].isdigit() and sentence[a] in "日月年号" and b - a >= 3:
         a += 1  # 9月10日马云

@@ -57,6 +57,9 @@ def test_reported_person_is_the_name_alone():
     ("日本首相岸田文雄宣布辞职", "文雄", "岸田文雄"),          # a name the segmenter knows
     ("足协正式宣布霍顿辞职", "霍顿", "霍顿"),                  # not the 布 of 宣布
     ("巴萨引进格列兹曼达成协议后", "格列兹曼", "格列兹曼"),    # nor the 达 of 达成
+    ("曼联官宣博格巴离队", "格巴", "博格巴"),                  # though the segmenter cuts 官宣博|格巴
+    ("某队解雇罗塞尼尔", "尼尔", "罗塞尼尔"),
+    ("莫德里奇宣布离开某队", "莫德", "莫德里奇"),
 ])
 def test_complete_name_takes_the_whole_name(sentence, pick, name):
     a = sentence.index(pick)
@@ -68,6 +71,9 @@ def test_complete_name_takes_the_whole_name(sentence, pick, name):
 @pytest.mark.parametrize("title, name", [
     ("英国首相特拉斯辞职", "特拉斯"),
     ("某某证券执行总裁周健男辞职", "周健男"),
+    ("曼联官宣博格巴离队", "博格巴"),
+    ("魏凤和被开除党籍", "魏凤和"),                       # 和 ends this name
+    ("球队已经裁掉后卫阿米尔-辛顿", "阿米尔-辛顿"),       # a position word before the name, then its other part
 ])
 def test_reported_name_is_not_cut_short(title, name):
     is_dep, _, deps = classify(Article(title=title, text=""))
