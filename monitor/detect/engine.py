@@ -179,9 +179,17 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
         ctx.prev = units[max(0, i - 2): i + 1]
     found = _merge(ctx)
     for d in found:
-        d.org = _zh_clean_org(d.org) if family == "zh" else _en_clean_org(d.org, rules, d.person)
+        d.org = _zh_clean_org(d.org, rules) if family == "zh" else _en_clean_org(d.org, rules, d.person)
+        if family == "zh" and d.org is None and d.person:  # 联创股份董事王璟辞职: the words before the roles
+            norm = fold_width(to_simplified(d.evidence))
+            at = norm.find(fold_width(to_simplified(d.person)))
+            if at > 0 and len(norm) == len(d.evidence):
+                before = _zh_clean_org(_zh_org_before_roles(ctx, norm[max(0, at - 40):at]), rules)
+                if before:
+                    k = norm.rfind(before, 0, at)
+                    d.org = d.evidence[k:k + len(before)] if k >= 0 else before
     if any(d.org is None for d in found):
-        subject = _subject_org(ctx, units) if family == "en" else _zh_subject(units)
+        subject = _subject_org(ctx, units) if family == "en" else _zh_clean_org(_zh_subject(units), rules)
         for d in found:
             d.org = d.org or subject
     for d in found:
@@ -262,10 +270,10 @@ _ZH_JUNK_ORG = re.compile(r"收到|提交|递交|发布|公告|公布|宣布|官
 
 
 # pieces of a role word, read as an organisation when the role lexicon lacks the compound
-_ZH_ROLE_PIECES = {"执行", "非执行", "行政", "集团行政", "独立", "常务", "财务", "证券事务", "职工代表", "官方", "跟队", "CE"}
+_ZH_ROLE_PIECES = {"执行", "非执行", "行政", "集团行政", "独立", "常务", "财务", "证券事务", "职工代表", "官方", "跟队", "随队", "CE"}
 
 
-def _zh_clean_org(org: str | None) -> str | None:
+def _zh_clean_org(org: str | None, rules: Rules | None = None) -> str | None:
     """A Chinese organisation reading without the date or time word before it (近日江苏吴中 ->
     江苏吴中) nor the verbs after it (黄蜂将裁掉 -> 黄蜂); None when it is only 公司 / 董事会 (the
     article's subject then stands for it) or a piece of the sentence's verbs (会于近日收到公司)."""
@@ -286,6 +294,15 @@ def _zh_clean_org(org: str | None) -> str | None:
     if junk:  # 黄蜂将裁掉 -> 黄蜂; 会于近日收到公司 -> nothing
         org, simple = org[:junk.start()], simple[:junk.start()]
         org, simple = (org, simple) if len(simple) >= 2 and not re.search(r"[于在已的了]$", simple) else ("", "")
+    lead = re.match(r"[了在从于把被将对向]+", simple)
+    if lead and len(simple) - lead.end() >= 2:  # 了球队, 在蔚来: a particle or preposition before it
+        org, simple = org[lead.end():], simple[lead.end():]
+    if rules is not None:  # 公司副总经, 俱乐: the start of a role word (副总经理) or of an org word cut off
+        for word in [*rules.lexicon.get("roles", ()), *rules.lexicon.get("org_suffixes", ())]:
+            for k in (3, 2):
+                if len(word) > k and len(simple) > k and simple.endswith(word[:k]):
+                    org, simple = org[:-k], simple[:-k]
+                    break
     if not simple or simple in _ZH_GENERIC_ORG or simple in _ZH_ROLE_PIECES:
         return None
     return org
@@ -872,16 +889,18 @@ def _zh_org_before_roles(ctx: _Ctx, window: str) -> str | None:
             start = r.start()
         else:
             break
-    if re.search(r"(?:负责|主管|分管|掌管|领导)[^,;。]{0,20}的\s*$", window[:start]):
-        return None  # 负责AI Infra的副总裁: a responsibility, not an organisation
+    duty = re.search(r"(?:负责|主管|分管|掌管|领导)[^,;。]{0,20}的\s*$", window[:start])
+    if duty:  # 负责AI Infra的副总裁, 豪声电子分管生产的副总经理: a responsibility; the organisation is before it
+        start = duty.start()
     pre = re.sub(r"(?:的|原|前|现任|时任|新任|\s)+$", "", window[:start])
     pre = _STOCK_CODE.sub("", pre)
     run = re.search(r"([A-Za-z][\w.&\-]*|[\u4e00-\u9fff]{2,12})$", pre)
     if not run:
         return None
-    org = re.split(r"[的是在从与和及、]|收到|公布|宣布|表示|称|据|由", run.group(1))[-1]
+    org = re.split(r"[的是在从与及、]|收到|公布|宣布|表示|称|据|由", run.group(1))[-1]
     org = _ZH_LEAD.split(org)[-1] if _ZH_LEAD.search(org) else org
-    if len(org) < 2 or org in _ZH_GENERIC_ORG or ctx.rules.role.search(org) or _ZH_NOT_ORG_WORDS.search(org):
+    if len(org) < 2 or org in _ZH_GENERIC_ORG or ctx.rules.role.fullmatch(org) or _ZH_NOT_ORG_WORDS.search(org) \
+            or re.search("(?:" + ctx.rules.role.pattern + ")$", org):
         return None
     return org
 

@@ -6,6 +6,7 @@ import pytest
 
 from monitor.detect import classify, engine
 from monitor.detect.evaluate import _same_person
+from monitor.detect.patterns import load_rules
 from monitor.records import Article
 
 
@@ -22,9 +23,12 @@ from monitor.records import Article
     ("该公司的非执行", None),
     ("会于近日收到公司", None),         # a piece of the sentence's verbs
     ("执行", None),                     # a piece of 执行董事
+    ("公司副总经", None),               # the start of a role word (副总经理), then 公司
+    ("了球队", "球队"),                 # a particle before it
+    ("随队记者", None),
 ])
 def test_clean_org(reading, org):
-    assert engine._zh_clean_org(reading) == org
+    assert engine._zh_clean_org(reading, load_rules("zh")) == org
 
 
 @pytest.mark.parametrize("title, person, org", [
@@ -34,6 +38,11 @@ def test_clean_org(reading, org):
     ("今日晚间东方电子发布公告称，李小川因个人原因辞去公司董事职务。", "李小川", "东方电子"),
     # compound roles are roles, not the organisation: 财务负责人, 非执行董事
     ("南山食品财务负责人赵一平辞职", "赵一平", "南山食品"),
+    # the organisation before the roles, when the learned choice reads none: a name with 和 in it,
+    # a name holding a role word (联创), a responsibility between (分管生产的)
+    ("ST东和董事长兼总经理李一栋辞职", "李一栋", "ST东和"),
+    ("联创股份董事王小璟辞职", "王小璟", "联创股份"),
+    ("南山电子分管生产的副总经理杨一鸣辞职", "杨一鸣", "南山电子"),
 ])
 def test_filing_org(title, person, org):
     is_dep, _, deps = classify(Article(title=title, text=""))
