@@ -298,11 +298,10 @@ def _zh_clean_org(org: str | None, rules: Rules | None = None) -> str | None:
     if lead and len(simple) - lead.end() >= 2:  # 了球队, 在蔚来: a particle or preposition before it
         org, simple = org[lead.end():], simple[lead.end():]
     if rules is not None:  # 公司副总经, 俱乐: the start of a role word (副总经理) or of an org word cut off
-        for word in [*rules.lexicon.get("roles", ()), *rules.lexicon.get("org_suffixes", ())]:
-            for k in (3, 2):
-                if len(word) > k and len(simple) > k and simple.endswith(word[:k]):
-                    org, simple = org[:-k], simple[:-k]
-                    break
+        words = [*rules.lexicon.get("roles", ()), *rules.lexicon.get("org_suffixes", ())]
+        cut = max((k for w in words for k in (3, 2) if len(w) > k and len(simple) > k and simple.endswith(w[:k])), default=0)
+        if cut:
+            org, simple = org[:-cut], simple[:-cut]
     if not simple or simple in _ZH_GENERIC_ORG or simple in _ZH_ROLE_PIECES:
         return None
     return org
