@@ -836,6 +836,10 @@ def _org_after(ctx: _Ctx, norm: str, m: re.Match) -> str | None:
         if o and o.group(1).lower() not in _EN_NOT_ORG:
             return o.group(1).strip(" .,")
         o = re.match(r"\s*(?i:as\s+(?:the\s+)?(?:[a-z\- ]{0,40}?\s+)?(?:of|at)|from|at|with)\s+(?i:the\s+|its\s+)?(" + nm.ORG_RX.pattern + ")", after)
+        if o and o.group(1).split()[0].lower() not in _EN_NOT_ORG:
+            return o.group(1).strip(" .,")
+        # further on, the post it ends: "Steps Down After 10 Years As New York Governor"
+        o = re.search(r"\b(?i:as)\s+(?:the\s+)?(" + nm.ORG_RX.pattern + r")(?:'s|’s)?\s+(?:" + ctx.rules.role.pattern + r")\b", after[:60])
         return o.group(1).strip(" .,") if o and o.group(1).split()[0].lower() not in _EN_NOT_ORG else None
     o = re.match(r"\s*(?:了)?\s*(?:在)?([A-Za-z][\w.&-]*|[\u4e00-\u9fff]{2,10}?)(?=" + ctx.rules.role.pattern + ")", after)
     if o and not ctx.rules.role.fullmatch(o.group(1)):
