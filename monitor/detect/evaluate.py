@@ -125,18 +125,13 @@ def evaluate(rows: Iterable[dict]) -> Report:
                 rep.person[1] += 1
                 rep.person[0] += int(match is not None)
                 if match is not None and match.person and g["person"]:
-                    clean = _clean_name(match.person, g["person"])
-                    rep.clean[1] += 1
-                    rep.clean[0] += int(clean)
-                    if not clean:
-                        rep.errors.append({"id": row.get("id"), "error": "name with more than the name",
-                                           "gold": g["person"], "got": match.person, "title": row.get("title", "")[:120]})
-                    whole = _whole_name(match.person, g["person"])
-                    rep.whole[1] += 1
-                    rep.whole[0] += int(whole)
-                    if not whole:
-                        rep.errors.append({"id": row.get("id"), "error": "name cut short",
-                                           "gold": g["person"], "got": match.person, "title": row.get("title", "")[:120]})
+                    for tally, good, error in ((rep.clean, _clean_name, "name with more than the name"),
+                                               (rep.whole, _whole_name, "name cut short")):
+                        ok = good(match.person, g["person"])
+                        tally[0], tally[1] = tally[0] + int(ok), tally[1] + 1
+                        if not ok:
+                            rep.errors.append({"id": row.get("id"), "error": error, "gold": g["person"],
+                                               "got": match.person, "title": row.get("title", "")[:120]})
                 if g.get("org"):
                     rep.org[1] += 1
                     ok = match is not None and _same_org(match.org, g.get("org"))
