@@ -687,7 +687,8 @@ def _emit(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match | None, c: nm.Ment
                                    pattern=trig.id))
         return
     aliases = [c.alias] if c.alias else []
-    full = ctx.known.get(person) or ctx.known.get(to_simplified(person))
+    full = ctx.known.get(person) or ctx.known.get(to_simplified(person)) \
+        or (ctx.known.get(person.title()) if person.isupper() else None)  # CRAXI in a wire headline: Bettino Craxi
     if full and full != person:
         aliases.append(person)
         person = full

@@ -82,16 +82,18 @@ def _whole_name(pred: str, gold: str) -> bool:
     """The reported name is not cut short: it holds the labelled name, or the label is a title and
     the name ("董事长袁娜" for 袁娜; "英国首相特拉斯" is not whole as 拉斯)."""
     a, b = to_simplified(pred).lower(), to_simplified(gold).lower()
-    if b in a or person_keys(pred) & person_keys(gold):
-        return True
+    if b in a or re.search(r"[\u4e00-\u9fff]", a) and person_keys(pred) & person_keys(gold):
+        return True  # (keys only for Han names, the same name in another script or spelling: a
+        # Latin key is the surname alone, and "Altman" for Sam Altman is cut short)
     if not b.endswith(a):
         return False
     title = b[:-len(a)]
     return bool(_TITLE_END.search(title))
 
 
-_TITLE_END = re.compile(r"(?:长|总|裁|理|监|事|席|任|人|官|员|师|练|帅|头|手|将|相|统|使|卿|书|记|部|司|局|队|的|、|,|\s"
-                        r"|\b(?:chief|officer|president|chairman|director|executive|ceo|cfo|coach|minister|head))\s*$", re.I)
+_TITLE_END = re.compile(r"(?:长|总|裁|理|监|事|席|任|人|官|员|师|练|帅|头|手|将|相|统|使|卿|书|记|部|司|局|队|的|、"
+                        r"|\b(?:chief|officer|president|chairman|director|executive|ceo|cfo|coach|minister|head)"
+                        r"|\b(?:mr|mrs|ms|dr|sir|dame|lord|lady|prof)\.?)\s*$", re.I)
 
 
 def _same_org(pred: str | None, gold: str | None) -> bool:
