@@ -214,9 +214,6 @@ def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
     return max(seen, key=lambda t: seen[t]) if seen else None
 
 
-_EN_NO_ORG = {"directors", "another", "executives", "shareholders", "officials", "sources"}
-
-
 def _en_clean_org(org: str | None, rules: Rules, person: str | None = None) -> str | None:
     """An English organisation reading without a trailing function word ("Sally Beauty Corporation
     and"); None when it is the board, "the Company", a month or weekday, a role or a chain of roles
@@ -228,7 +225,7 @@ def _en_clean_org(org: str | None, rules: Rules, person: str | None = None) -> s
     words = org.lower().replace(".", "").split()
     suffixes = set(rules.lexicon.get("org_suffixes", ()))
     if not words or org.lower().strip(".") in aff.GENERIC or words[0] in aff._CALENDAR \
-            or len(words) == 1 and words[0] in suffixes or org.lower() in _EN_NO_ORG \
+            or len(words) == 1 and words[0] in suffixes or org.lower() in rules.lexicon.get("not_orgs_alone", ()) \
             or org.lower().endswith("-based"):  # "Houston-based": where, not who
         return None
     if person and org.lower() in person.lower().replace(",", " ").split():
@@ -260,20 +257,11 @@ def _zh_subject(units: list[_Sentence]) -> str | None:
     return None
 
 
-# what never stands inside an organisation's name but follows it in a sentence: the verbs of an
-# announcement (巴黎官宣, 曼联决定, 小米已批准), quantities and qualifiers of the people (东方财富多位,
-# 中芯国际核心, 南京玄奘寺主要), dates
-_ZH_JUNK_ORG = re.compile(r"收到|提交|递交|发布|公告|公布|宣布|官宣|官方|决定|回应|批准|表示|消息|声明|报道|透露|担任|"
-                          r"已|将|换掉|裁掉|记者|多位|多名|多个|数名|核心|主要|相关|实际|首位|最年轻|崩了|正式|证实|拟|聘|"
-                          r"易主|加盟|调整|后被|之后|申请|辞去|因|会于|告称|被曝|兼|第[一二三四五六七八九十\d]+届|"
-                          r"C[A-Z]O\b|\d+[月日年号]")
 
 
-# pieces of a role word, read as an organisation when the role lexicon lacks the compound
-_ZH_ROLE_PIECES = {"执行", "非执行", "行政", "集团行政", "独立", "常务", "财务", "证券事务", "职工代表", "官方", "跟队", "随队", "CE"}
 
 
-def _zh_clean_org(org: str | None, rules: Rules | None = None) -> str | None:
+def _zh_clean_org(org: str | None, rules: Rules) -> str | None:
     """A Chinese organisation reading without the date or time word before it (近日江苏吴中 ->
     江苏吴中) nor the verbs after it (黄蜂将裁掉 -> 黄蜂); None when it is only 公司 / 董事会 (the
     article's subject then stands for it) or a piece of the sentence's verbs (会于近日收到公司)."""
@@ -289,20 +277,20 @@ def _zh_clean_org(org: str | None, rules: Rules | None = None) -> str | None:
     if "的" in simple:  # 十分大口氣的數碼通: what follows 的 is the name, else what precedes it
         k = simple.rindex("的")
         right = simple[k + 1:]
-        org, simple = (org[k + 1:], right) if len(right) >= 2 and right not in _ZH_ROLE_PIECES else (org[:k], simple[:k])
-    junk = _ZH_JUNK_ORG.search(simple)
+        org, simple = (org[k + 1:], right) if len(right) >= 2 and right not in rules.lexicon["org_role_pieces"] else (org[:k], simple[:k])
+    junk = rules.lexicon_rx("org_noise").search(simple)
     if junk:  # 黄蜂将裁掉 -> 黄蜂; 会于近日收到公司 -> nothing
         org, simple = org[:junk.start()], simple[:junk.start()]
         org, simple = (org, simple) if len(simple) >= 2 and not re.search(r"[于在已的了]$", simple) else ("", "")
     lead = re.match(r"[了在从于把被将对向]+", simple)
     if lead and len(simple) - lead.end() >= 2:  # 了球队, 在蔚来: a particle or preposition before it
         org, simple = org[lead.end():], simple[lead.end():]
-    if rules is not None:  # 公司副总经, 俱乐: the start of a role word (副总经理) or of an org word cut off
-        words = [*rules.lexicon.get("roles", ()), *rules.lexicon.get("org_suffixes", ())]
-        cut = max((k for w in words for k in (3, 2) if len(w) > k and len(simple) > k and simple.endswith(w[:k])), default=0)
-        if cut:
-            org, simple = org[:-cut], simple[:-cut]
-    if not simple or simple in _ZH_GENERIC_ORG or simple in _ZH_ROLE_PIECES:
+    # 公司副总经, 俱乐: the start of a role word (副总经理) or of an organisation word, cut off
+    words = [*rules.lexicon.get("roles", ()), *rules.lexicon.get("org_suffixes", ())]
+    cut = max((k for w in words for k in (3, 2) if len(w) > k and len(simple) > k and simple.endswith(w[:k])), default=0)
+    if cut:
+        org, simple = org[:-cut], simple[:-cut]
+    if not simple or simple in _ZH_GENERIC_ORG or simple in rules.lexicon["org_role_pieces"]:
         return None
     return org
 

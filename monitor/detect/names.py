@@ -502,21 +502,13 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
     return a, b
 
 
-# What never ends or starts a Chinese name, though span readings glue it on: verbs and nouns of
-# the filing (朱秀明递交, 王芳东的书面, 龚文茂辞职后, 西川广人确认, 陈怀东先生申请) and the
-# conjunctions before a subject (因为杜兰特, 故朱晓霞).
-_ZH_NAME_TAIL = re.compile(r"(?:的|先生|女士|老师|递交|提交|提出|申请|确认|确定|书面|辞职|离职|辞任|辞去|卸任|宣布|官宣|表示|发表|举行|成为|日前|近日|"
-                           r"已|因|于|在|将|被|向|霸气|回应|证实|透露|称|谈|与|及|等|均)")
-_ZH_NAME_HEAD = re.compile(r"(?:因为|由于|但是|而且|所以|并且|随后|此后|以及|于是|回应|因|故|但|而|并|且|让|使|把|被|对|向|与|和|及|是|为|据|称)")
-
-
 def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: bool = False) -> tuple[int, int]:
     """The name inside a Chinese person reading sentence[start:end]: a conjunction or the end of a
     role word before it (回应约翰逊, 总理奥尼尔 read as 理奥尼尔), the words of an organisation or a
     time before a family name at a word boundary (中银基金吴域, 前段时间李楠), and a verb or
     particle after it (朱秀明递交) cut off; never below two characters."""
     a, b = start, end
-    for m in _ZH_NAME_TAIL.finditer(sentence, a + 2, b):
+    for m in rules.lexicon_rx("name_tails").finditer(sentence, a + 2, b):
         b = m.start()
         break
     if b - a >= 3 and any(t.regex.match(sentence, b - 1) for t in rules.triggers):
@@ -528,7 +520,7 @@ def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: b
         a += 1  # 9月10日马云
     if tail_only:
         return a, b
-    head = _ZH_NAME_HEAD.match(sentence, a, b)
+    head = rules.lexicon_rx("name_heads").match(sentence, a, b)
     if head and b - head.end() >= 2:
         a = head.end()
     for r in rules.role.finditer(sentence, max(0, a - 4), min(b, a + 4)):

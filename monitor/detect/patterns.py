@@ -52,6 +52,15 @@ class Rules:
         folded = text.casefold()
         return [t for t in self.triggers if t.words is None or any(w in folded for w in t.words)]
 
+    def lexicon_rx(self, key: str) -> re.Pattern:
+        """A lexicon list (words or regex pieces) as one alternation, compiled once."""
+        return _alternation(self.language, key, tuple(self.lexicon.get(key, ())))
+
+
+@lru_cache(maxsize=64)
+def _alternation(language: str, key: str, pieces: tuple[str, ...]) -> re.Pattern:
+    return re.compile("(?:" + "|".join(pieces) + ")" if pieces else "(?!)")
+
 
 def _expand(rx: str, macros: dict[str, str]) -> str:
     return re.sub(r"\{([A-Z_]+)\}", lambda m: macros.get(m.group(1), m.group(0)), rx)
