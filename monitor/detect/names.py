@@ -492,6 +492,10 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
             while a > 0 and sentence[a - 1] in translit and not rules.role.search(sentence[max(0, a - 3):a]):
                 a -= 1
         return a, b
+    if b - a == 3 and a >= 1 and sentence[a] in surnames and sentence[a - 1] in surnames \
+            and re.fullmatch(rf"[{_HAN}]{{3}}", sentence[a:b]) and (a == 1 or _BOUNDARY.match(sentence[a - 2])
+                                                              or re.search("(?:" + rules.role.pattern + r")$", sentence[max(0, a - 9):a - 1])):
+        return a - 1, b  # a Hong Kong married name: 特首|林鄭月娥 (husband's family name first)
     if b - a == 2 and re.fullmatch(rf"[{_HAN}]{{2}}", sentence[a:b]):
         role_before = re.search("(?:" + rules.role.pattern + r")$", sentence[max(0, a - 9):a - 1]) if a >= 1 else None
         if a >= 1 and sentence[a - 1] in surnames and (a == 1 or role_before or _BOUNDARY.match(sentence[a - 2])):
@@ -530,8 +534,8 @@ def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: b
     if b - a > 3:
         bounds, _ = _segmented(sentence)
         surnames = rules.lexicon["surnames"]
-        for k in (b - 3, b - 2):
-            if k > a and k in bounds and sentence[k] in surnames and not all(
+        for k in (b - 3, b - 2):  # (two characters at least before it: 林|郑月娥 is one name)
+            if k >= a + 2 and k in bounds and sentence[k] in surnames and not all(
                     ch in rules.lexicon.get("translit_chars", "") for ch in sentence[a:b]):
                 a = k
                 break

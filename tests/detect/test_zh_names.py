@@ -78,3 +78,9 @@ def test_complete_name_takes_the_whole_name(sentence, pick, name):
 def test_reported_name_is_not_cut_short(title, name):
     is_dep, _, deps = classify(Article(title=title, text=""))
     assert is_dep and name in [d.person for d in deps], [d.person for d in deps]
+
+
+def test_hong_kong_married_name_is_whole():
+    # 林鄭月娥: the husband's family name before her own (MADE-UP headline about a real person)
+    is_dep, _, deps = classify(Article(title="香港特首林鄭月娥宣佈辭職", text=""))
+    assert is_dep and [d.person for d in deps] == ["林鄭月娥"]
