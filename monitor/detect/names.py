@@ -492,6 +492,12 @@ def zh_complete_name(sentence: str, a: int, b: int, rules: Rules, readings: list
             while a > 0 and sentence[a - 1] in translit and not rules.role.search(sentence[max(0, a - 3):a]):
                 a -= 1
         return a, b
+    jp = set(lex.get("jp_surnames", ()))
+    if b - a == 2 and a >= 2 and sentence[a - 2:a] in jp:
+        return a - 2, b  # 丰田|章男: a Japanese family name before the given name
+    if b - a == 2 and sentence[a:b] in jp and re.fullmatch(rf"[{_HAN}]{{2}}", sentence[b:b + 2]) \
+            and not followed_by_trigger(sentence, b, rules) and followed_by_trigger(sentence, b + 2, rules):
+        return a, b + 2  # 岸田|文雄辞职
     if b - a == 3 and a >= 1 and sentence[a] in surnames and sentence[a - 1] in surnames \
             and re.fullmatch(rf"[{_HAN}]{{3}}", sentence[a:b]) and (a == 1 or _BOUNDARY.match(sentence[a - 2])
                                                               or re.search("(?:" + rules.role.pattern + r")$", sentence[max(0, a - 9):a - 1])):
@@ -533,9 +539,10 @@ def zh_name_span(sentence: str, start: int, end: int, rules: Rules, tail_only: b
             break
     if b - a > 3:
         bounds, _ = _segmented(sentence)
+        jp = set(rules.lexicon.get("jp_surnames", ()))  # (丰田|章男 is one name: 章 is a family name too)
         surnames = rules.lexicon["surnames"]
         for k in (b - 3, b - 2):  # (two characters at least before it: 林|郑月娥 is one name)
-            if k >= a + 2 and k in bounds and sentence[k] in surnames and not all(
+            if k >= a + 2 and k in bounds and sentence[k] in surnames and sentence[a:k] not in jp and not all(
                     ch in rules.lexicon.get("translit_chars", "") for ch in sentence[a:b]):
                 a = k
                 break

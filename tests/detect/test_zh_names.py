@@ -72,6 +72,7 @@ def test_complete_name_takes_the_whole_name(sentence, pick, name):
     ("英国首相特拉斯辞职", "特拉斯"),
     ("某某证券执行总裁周健男辞职", "周健男"),
     ("曼联官宣博格巴离队", "博格巴"),
+    ("某某汽车社长丰田章男卸任", "丰田章男"),               # a Japanese family name before the given name
     ("魏凤和被开除党籍", "魏凤和"),                       # 和 ends this name
     ("球队已经裁掉后卫阿米尔-辛顿", "阿米尔-辛顿"),       # a position word before the name, then its other part
 ])
