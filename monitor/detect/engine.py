@@ -8,7 +8,6 @@ surnames to the full name used elsewhere in the article, and a departure said of
 """
 from __future__ import annotations
 
-
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -255,10 +254,6 @@ def _zh_subject(units: list[_Sentence]) -> str | None:
         if name:
             return _as_written(s, name)
     return None
-
-
-
-
 
 
 def _zh_clean_org(org: str | None, rules: Rules) -> str | None:
