@@ -16,6 +16,7 @@ import yaml
 from monitor.detect.literals import needs
 
 PERSON_SLOTS = ("subject", "object", "possessive", "speaker")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the pattern files load ~10x faster in every worker
 
 
 class PatternError(ValueError):
@@ -114,7 +115,7 @@ def compile_rules(data: dict, name: str) -> Rules:
 def load_rules(name: str) -> Rules:
     """Rules for 'en' or 'zh', from the package's pattern files."""
     text = resources.files("monitor.detect").joinpath(f"patterns/{name}.yaml").read_text("utf-8")
-    return compile_rules(yaml.safe_load(text), name)
+    return compile_rules(yaml.load(text, Loader=_LOADER), name)
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +123,7 @@ def org_aliases() -> dict[str, str]:
     """Every known spelling of an organisation (lower-cased) -> its canonical name (orgs.yaml)."""
     text = resources.files("monitor.detect").joinpath("patterns/orgs.yaml").read_text("utf-8")
     out: dict[str, str] = {}
-    for names in yaml.safe_load(text) or []:
+    for names in yaml.load(text, Loader=_LOADER) or []:
         for n in names:
             out[str(n).lower()] = str(names[0])
     return out
