@@ -12,10 +12,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from monitor.config import ConfigError, load_config
-from monitor.sources.http import Fetcher
+from monitor.sources.http import Fetcher, HostPools
 from monitor.workers import AnalysisPool, _share
 from tests.conftest import ROOT
 
@@ -28,11 +29,14 @@ class Busy:
     are in hand (or after 3 s): a busy machine then cannot make the client look stricter than
     it is."""
 
-    def __init__(self, delay: float = 0.3, hold: int = 0):
-        self.now = self.most = 0
+    def __init__(self, delay: float = 0.3, hold: int = 0, together: Busy | None = None):
+        """`together`: also count this server's requests in that one's `total_most` (several
+        publishers' servers, one count of the requests they had at once in all)."""
+        self.now = self.most = self.total_now = self.total_most = 0
         self.hold = hold
         self.starts: list[float] = []
-        lock, busy = threading.Lock(), self
+        self.lock, busy, whole = threading.Lock(), self, together or self
+        lock = self.lock
 
         class H(BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -43,6 +47,9 @@ class Busy:
                     busy.now += 1
                     busy.most = max(busy.most, busy.now)
                     busy.starts.append(time.monotonic())
+                with whole.lock:
+                    whole.total_now += 1
+                    whole.total_most = max(whole.total_most, whole.total_now)
                 time.sleep(delay)
                 for _ in range(300):
                     if busy.now >= busy.hold:
@@ -50,6 +57,8 @@ class Busy:
                     time.sleep(0.01)
                 with lock:
                     busy.now -= 1
+                with whole.lock:
+                    whole.total_now -= 1
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
                 self.send_header("Content-Length", str(len(FEED)))
@@ -131,3 +140,35 @@ def test_run_once_polls_one_host_with_the_limit_set_for_it(busy, tmp_path, worke
                          env={**os.environ, "MONITOR_ALERT_URLS": ""})
     assert out.returncode == 0, out.stderr
     assert busy.most == 6, busy.most
+
+
+def test_all_hosts_together_stay_under_max_connections():
+    first = Busy(delay=0.3)
+    servers = [first, Busy(delay=0.3, together=first), Busy(delay=0.3, together=first)]
+    try:
+        async def go():
+            async with Fetcher(max_connections=3) as f:  # 3 hosts x 2 at once would be 6
+                await asyncio.gather(*(f.fetch(f"http://{b.host}/feed/{i}") for b in servers for i in range(4)))
+        asyncio.run(go())
+        assert first.total_most == 3 and all(b.most >= 1 for b in servers)
+    finally:
+        for b in servers:
+            b.close()
+
+
+def test_a_pool_per_host_closed_once_idle_past_the_keep_alive_expiry():
+    a, b = Busy(delay=0.01), Busy(delay=0.01)
+    try:
+        async def go():
+            pools = HostPools(lambda host: 2, max_connections=10, keepalive_expiry=0.2)
+            async with httpx.AsyncClient(transport=pools) as client:
+                got = await asyncio.gather(*(client.get(f"http://{s.host}/f{i}") for s in (a, b) for i in range(3)))
+                open_then = len(pools)
+                await asyncio.sleep(0.3)
+                await client.get(f"http://{a.host}/again")  # both pools idle past 0.2 s: closed, a's made anew
+                return [r.status_code for r in got], open_then, len(pools)
+        codes, open_then, open_after = asyncio.run(go())
+        assert codes == [200] * 6 and open_then == 2 and open_after == 1
+    finally:
+        a.close()
+        b.close()

@@ -10,6 +10,7 @@ import asyncio
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -26,6 +27,88 @@ READ_TIMEOUT = 20.0
 TOTAL_DEADLINE = 60.0
 PER_HOST = 2
 MAX_CONNECTIONS = 20
+
+
+class HostPools(httpx.AsyncBaseTransport):
+    """A connection pool per host (scheme, host, port), each as large as that host's limit, and at
+    most `max_connections` requests at once in all. httpcore's single pool scans every connection
+    it holds, asking each socket whether it is readable, for every request it queues or ends:
+    with connections to a hundred publishers kept alive, that scan was a fifth of a poll's CPU.
+    A host's pool closes once it has been idle past the keep-alive expiry (its connections would
+    be of no more use), so sockets stay bounded by the hosts polled in the last few seconds."""
+
+    def __init__(self, limit: Callable[[str], int], max_connections: int, keepalive_expiry: float = 5.0):
+        self._limit = limit  # requests at once for a netloc (lower case)
+        self._expiry = keepalive_expiry
+        self._all = asyncio.Semaphore(max_connections)
+        self._pools: dict[tuple[bytes, bytes, int | None], list] = {}  # key -> [transport, in flight, last used]
+        self._swept = time.monotonic()
+        self._ssl = httpx.create_ssl_context()  # one for all pools: making one loads the CA bundle (~0.1 s)
+
+    def _pool(self, url: httpx.URL) -> list:
+        key = (url.raw_scheme, url.raw_host, url.port)
+        entry = self._pools.get(key)
+        if entry is None:
+            n = max(1, self._limit(url.netloc.decode("ascii", "replace").lower()))
+            transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=httpx.Limits(max_connections=n, max_keepalive_connections=n,
+                                                                     keepalive_expiry=self._expiry))
+            entry = self._pools[key] = [transport, 0, 0.0]
+        return entry
+
+    async def _sweep(self, now: float) -> None:
+        """Close the pools idle past the keep-alive expiry (at most once per expiry period)."""
+        if now - self._swept < self._expiry:
+            return
+        self._swept = now
+        stale = [k for k, (_, busy, used) in self._pools.items() if not busy and now - used > self._expiry]
+        for k in stale:
+            await self._pools.pop(k)[0].aclose()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._sweep(time.monotonic())
+        entry = self._pool(request.url)
+        await self._all.acquire()  # held until the body is closed, as a connection is
+        entry[1] += 1
+        try:
+            response = await entry[0].handle_async_request(request)
+        except BaseException:
+            self._done(entry)
+            raise
+        return httpx.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                              stream=_Counted(response.stream, lambda: self._done(entry)))
+
+    def _done(self, entry: list) -> None:
+        entry[1] -= 1
+        entry[2] = time.monotonic()
+        self._all.release()
+
+    def __len__(self) -> int:
+        """Pools open (hosts with connections kept)."""
+        return len(self._pools)
+
+    async def aclose(self) -> None:
+        pools, self._pools = self._pools, {}
+        for transport, _, _ in pools.values():
+            await transport.aclose()
+
+
+class _Counted(httpx.AsyncByteStream):
+    """A response body that tells its pool when it is closed (`done`, once)."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, done: Callable[[], None]):
+        self._stream, self._done = stream, done
+
+    async def __aiter__(self):
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            done, self._done = self._done, None
+            if done:
+                done()
 
 
 @dataclass
@@ -117,7 +200,7 @@ class Fetcher:
         self._next_start: dict[str, float] = defaultdict(float)  # per host with a min_interval (monotonic)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=deadline),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=HostPools(lambda host: self.limit(host)[0], max_connections),
             follow_redirects=True, max_redirects=5,
             headers={"User-Agent": USER_AGENT,
                      "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
