@@ -85,3 +85,20 @@ def test_hong_kong_married_name_is_whole():
     # 林鄭月娥: the husband's family name before her own (MADE-UP headline about a real person)
     is_dep, _, deps = classify(Article(title="香港特首林鄭月娥宣佈辭職", text=""))
     assert is_dep and [d.person for d in deps] == ["林鄭月娥"]
+
+
+def test_our_cached_prefix_dictionary_is_the_one_jieba_builds(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import jieba
+
+    from monitor.detect.names import JIEBA_MIN_FREQ, _prefix_dict, compact_dictionary
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = compact_dictionary(Path(jieba.__file__).parent / "dict.txt", JIEBA_MIN_FREQ)
+    made = _prefix_dict(path)  # built and cached
+    again = _prefix_dict(path)  # read from the cache
+    theirs = jieba.Tokenizer(dictionary=str(path))
+    theirs.tmp_dir = str(tmp_path)
+    theirs.initialize()
+    assert made[:2] == again[:2] == (theirs.FREQ, theirs.total) and made[2] == again[2] and made[2]
