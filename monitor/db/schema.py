@@ -6,10 +6,15 @@ Opening a store that is already at HEAD reads its version with one plain query: 
 script directory) is loaded only when there is something to create or migrate."""
 from __future__ import annotations
 
+import sys
 from importlib import resources
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+
+# Alembic's templates (Mako) colour their error pages with Pygments when it is installed (here
+# for rich): ~5 MB in the daemon that creates a new store, for pages it never renders.
+sys.modules.setdefault("mako.ext.pygmentplugin", None)
 
 HEAD = "0008"  # the newest migration's revision; a test checks it against Alembic's script directory
 
