@@ -172,3 +172,39 @@ def test_a_pool_per_host_closed_once_idle_past_the_keep_alive_expiry():
     finally:
         a.close()
         b.close()
+
+
+def test_a_pool_closed_as_idle_is_never_one_a_request_is_using(monkeypatch):
+    """Requests that start together after every pool went idle: the first one closes the idle
+    pools (closing yields to the others), and none of the others may be handed a pool being
+    closed (its connection would break off under it). Pools stand-in: each records whether it
+    was closed while a request was in it."""
+    import monitor.sources.http as http
+
+    class Pool:
+        def __init__(self, **kw):
+            self.in_flight, self.closed_under_a_request = 0, False
+
+        async def handle_async_request(self, request):
+            self.in_flight += 1
+            await asyncio.sleep(0.05)
+            self.in_flight -= 1
+            return httpx.Response(200, content=b"ok")
+
+        async def aclose(self):
+            await asyncio.sleep(0)  # closing sockets yields to other tasks
+            self.closed_under_a_request |= self.in_flight > 0
+
+    made: list[Pool] = []
+    monkeypatch.setattr(http.httpx, "AsyncHTTPTransport", lambda **kw: made.append(Pool(**kw)) or made[-1])
+
+    async def go():
+        pools = HostPools(lambda host: 2, max_connections=20, keepalive_expiry=0.1)
+        async with httpx.AsyncClient(transport=pools) as client:
+            hosts = [f"http://h{i}.test/" for i in range(5)]
+            await asyncio.gather(*(client.get(h) for h in hosts))
+            await asyncio.sleep(0.25)  # every pool idle past the expiry
+            got = await asyncio.gather(*(client.get(h) for h in hosts for _ in range(2)))
+            return [r.status_code for r in got]
+    assert asyncio.run(go()) == [200] * 10
+    assert len(made) >= 10 and not any(p.closed_under_a_request for p in made)

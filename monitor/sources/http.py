@@ -59,20 +59,27 @@ class HostPools(httpx.AsyncBaseTransport):
             entry = self._pools[key] = [transport, 0, 0.0]
         return entry
 
-    async def _sweep(self, now: float) -> None:
-        """Close the pools idle past the keep-alive expiry (at most once per expiry period)."""
+    def _stale(self, now: float) -> list[httpx.AsyncHTTPTransport]:
+        """Take out the pools idle past the keep-alive expiry (at most once per expiry period), to
+        close. Taken out at once, with no await in between: a request that picks a pool up marks
+        it busy first, so a pool being closed is never one a request is using."""
         if now - self._swept < self._expiry:
-            return
+            return []
         self._swept = now
         stale = [k for k, (_, busy, used) in self._pools.items() if not busy and now - used > self._expiry]
-        for k in stale:
-            await self._pools.pop(k)[0].aclose()
+        return [self._pools.pop(k)[0] for k in stale]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self._sweep(time.monotonic())
+        closing = self._stale(time.monotonic())
         entry = self._pool(request.url)
-        await self._all.acquire()  # held until the body is closed, as a connection is
-        entry[1] += 1
+        entry[1] += 1  # busy from here: no sweep takes this pool out
+        try:
+            for transport in closing:
+                await transport.aclose()
+            await self._all.acquire()  # held until the body is closed, as a connection is
+        except BaseException:
+            entry[1] -= 1
+            raise
         try:
             response = await entry[0].handle_async_request(request)
         except BaseException:
