@@ -138,6 +138,7 @@ class _Worker:
     def __init__(self, proc: asyncio.subprocess.Process):
         self.proc = proc
         self.waiting: dict[int, asyncio.Future] = {}
+        self.polling: dict[str, int] = {}  # host -> polls of it in hand
         self.dead = False
         self.replaced = False
         self._ids = itertools.count()
@@ -249,8 +250,14 @@ class AnalysisPool:
         return [self._workers[(start + i) % len(self._workers)] for i in range(at_once)]
 
     async def _call(self, job, timeout: float):
-        worker = min(self._for_host(job.url) if isinstance(job, PollJob) else self._workers,
-                     key=lambda w: (w.dead, len(w.waiting)))  # a dead one only when it is the only choice
+        host = urlsplit(job.url).netloc.lower() if isinstance(job, PollJob) else None
+        # a dead worker only when it is the only choice; for a poll, the worker with the fewest
+        # polls of that host in hand: each has a share of the host's limit, and a poll queued
+        # behind a slow one of the same host would wait while another worker's share is free
+        worker = min(self._for_host(job.url) if host else self._workers,
+                     key=lambda w: (w.dead, w.polling.get(host, 0), len(w.waiting)))
+        if host:
+            worker.polling[host] = worker.polling.get(host, 0) + 1
         try:
             return await worker.run(job, timeout)
         except (TimeoutError, WorkerError) as e:
@@ -265,6 +272,12 @@ class AnalysisPool:
                 else:
                     await successor.stop()
             raise WorkerError("timed out" if isinstance(e, TimeoutError) else "died") from None
+        finally:
+            if host:
+                if worker.polling[host] > 1:
+                    worker.polling[host] -= 1
+                else:
+                    del worker.polling[host]
 
     async def analyse(self, job: FeedJob) -> FeedResult:
         try:

@@ -208,3 +208,46 @@ def test_a_pool_closed_as_idle_is_never_one_a_request_is_using(monkeypatch):
             return [r.status_code for r in got]
     assert asyncio.run(go()) == [200] * 10
     assert len(made) >= 10 and not any(p.closed_under_a_request for p in made)
+
+
+def test_a_hosts_poll_goes_to_the_worker_whose_share_of_that_host_is_free():
+    """Two workers, a host's default limit of 2 shared one each. Worker A holds a slow poll of
+    host H, both hold slow polls of host O, so both are equally busy; a fast poll of H must go
+    to B (its share of H is free), not wait 2 s behind A's slow one."""
+    class Slow(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            time.sleep(2.0 if "slow" in self.path else 0.0)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(FEED)))
+            self.end_headers()
+            self.wfile.write(FEED)
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Slow) for _ in range(2)]
+    for srv in servers:
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    h, o = (f"http://127.0.0.1:{srv.server_address[1]}" for srv in servers)
+    from monitor.workers import PollJob
+
+    async def go():
+        async with AnalysisPool(2, fetch=Fetcher.defaults()) as pool:
+            tasks = []
+            for url in (f"{h}/slow", f"{o}/slow1", f"{o}/slow2", f"{o}/slow3"):
+                tasks.append(asyncio.create_task(pool.poll(PollJob(url, url))))
+                await asyncio.sleep(0.05)  # handed out in this order
+            start = time.monotonic()
+            fast = await pool.poll(PollJob("fast", f"{h}/fast"))
+            took = time.monotonic() - start
+            await asyncio.gather(*tasks)
+            return fast.fetch.status, took
+    try:
+        status, took = asyncio.run(go())
+        assert status == 200 and took < 1.5, took
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()
