@@ -7,9 +7,10 @@ are length-prefixed pickled `(id, job)` / `(id, answer)` frames on its stdin and
 flight at once (fetches wait on the network together; parsing runs one body at a time). A job is
 a PollJob (conditional GET, then analysis of a body that differs from the last one) or a FeedJob
 (analysis of a body fetched elsewhere). The parent (AnalysisPool) gives each job to the least
-busy worker (a poll: the one with the fewest polls of its host in hand), and splits the fetcher's limits between the workers (per-host concurrency and
-connections; with more workers than the per-host limit, a host's polls go to as many workers as
-that limit, one request each), so a publisher sees no more requests at once than from one process. A worker that
+busy worker (a poll: the one with the fewest polls of its host in hand), and splits the
+fetcher's limits between the workers (per-host concurrency and connections; with more workers
+than the per-host limit, a host's polls go to as many workers as that limit, one request each),
+so a publisher sees no more requests at once than from one process. A worker that
 dies or overruns a job's time is replaced; the jobs it had in hand fail (their watchers back off
 as for any failed poll) instead of taking the daemon down with it.
 """
@@ -215,8 +216,9 @@ def _share(settings: dict, n: int) -> dict:
 
 class AnalysisPool:
     """`size` worker processes: `await pool.poll(job)` fetches and analyses on the worker with
-    the fewest polls of that host in hand (then the least busy), `await pool.analyse(job)` analyses a body fetched here. `fetch`: the Fetcher settings
-    (Fetcher.settings) the workers share."""
+    the fewest polls of that host in hand (then the least busy), `await pool.analyse(job)`
+    analyses a body fetched here. `fetch`: the Fetcher settings (Fetcher.settings) the workers
+    share."""
 
     def __init__(self, size: int, *, timeout: float = JOB_TIMEOUT, fetch: dict | None = None):
         self.size = size

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -211,7 +212,6 @@ def _prefix_dict(path: Path) -> tuple[dict[str, int], int, dict[str, str]]:
     from bytes: jieba's own cache, unmarshalled from the open file, takes 5x as long (~0.2 s in
     every worker that meets Chinese text)."""
     import marshal
-    import sys
 
     import jieba
 

@@ -54,8 +54,8 @@ class HostPools(httpx.AsyncBaseTransport):
         entry = self._pools.get(key)
         if entry is None:
             n = max(1, self._limit(url.netloc.decode("ascii", "replace").lower()))
-            transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=httpx.Limits(max_connections=n, max_keepalive_connections=n,
-                                                                     keepalive_expiry=self._expiry))
+            limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=self._expiry)
+            transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits)
             entry = self._pools[key] = [transport, 0, 0.0]
         return entry
 
