@@ -6,9 +6,10 @@ reading of the surname), so that 吴宇怀, 吳宇懷 and 'Yuhuai (Tony) Wu' sha
 """
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 
 from monitor.detect.patterns import org_aliases
 from monitor.parse.lang import to_simplified
@@ -22,15 +23,22 @@ _ORG_SUFFIX = re.compile(
 )
 
 
-def _pinyin(han: str) -> list[list[str]]:
-    """Every reading of each character. pypinyin loads with the first Chinese name (a process
-    that stores only Latin names never does); names are read a character at a time (every
-    reading of the surname): its phrase dictionary (~45 MB) would only change words, not names,
-    so it is never loaded."""
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
-    from pypinyin import Style, pinyin
+_PINYIN = Path(__file__).with_name("pinyin.txt")  # scripts/pinyin_table.py, from pypinyin
+_PINYIN_FIRST = 0x3400
 
-    return pinyin(han, style=Style.NORMAL, heteronym=True)
+
+@lru_cache(maxsize=1)
+def _pinyin_table() -> list[str]:
+    return _PINYIN.read_text(encoding="utf-8").split("\n")
+
+
+def _pinyin(han: str) -> list[list[str]]:
+    """Every toneless reading of each character (U+3400–U+9FFF; a character with none reads as
+    itself). Names are read a character at a time, every reading of the surname, from pypinyin's
+    readings written out as a table: pypinyin's own dictionary costs 12.5 MB in a process, the
+    table 2 MB, read with the first Chinese name."""
+    table = _pinyin_table()
+    return [table[ord(c) - _PINYIN_FIRST].split(",") if table[ord(c) - _PINYIN_FIRST] else [c] for c in han]
 
 
 def _ascii(s: str) -> str:
