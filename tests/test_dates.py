@@ -91,6 +91,23 @@ def test_a_date_that_leaves_the_calendar_in_utc_is_no_date():
     assert parse_date("2026-11-30T09:00:00+08:00") == datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
 
 
+@pytest.mark.parametrize("raw, utc", [
+    ("Seg, 24 Set 2018 19:22:00 -0300", datetime(2018, 9, 24, 22, 22)),  # a real pt-BR feed's (UOL)
+    ("lun., 03 févr. 2025 10:00:00 +0100", datetime(2025, 2, 3, 9, 0)),
+    ("Mo, 03 Mär 2025 10:00:00 +0100", datetime(2025, 3, 3, 9, 0)),
+    ("mié, 25 dic 2024 10:00:00 -0500", datetime(2024, 12, 25, 15, 0)),
+    ("do, 12 okt 2023 08:00 +0200", datetime(2023, 10, 12, 6, 0)),
+])
+def test_rfc822_in_the_feeds_language_without_dateparser(raw, utc):
+    import sys
+
+    from monitor.parse.dates import parse_date
+
+    sys.modules.pop("dateparser", None)
+    assert parse_date(raw) == utc.replace(tzinfo=timezone.utc)
+    assert "dateparser" not in sys.modules  # 11 MB a polling process does not need for these
+
+
 def test_events_until_on_the_seeds_keeps_the_31_january_exit(tmp_path):
     import json
 

@@ -20,6 +20,14 @@ _NUMERIC = re.compile(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\
 # The languages most feeds write dates in: tried first, because letting dateparser try all of
 # its 200 locales costs ~0.1 s a string.
 _COMMON = ["en", "zh", "pt", "es", "de", "fr", "ru", "ja", "it", "nl"]
+# RFC 822 with the weekday and month in the feed's language ("Seg, 24 Set 2018 19:22:00 -0300",
+# "lun., 03 févr. 2025 ...", "Mo, 03 Mär 2025 ..."): the month made English, the weekday dropped,
+# then read as RFC 822 — without loading dateparser (11 MB) in a polling process.
+_LOCAL_MONTHS = {m: i for i, ms in enumerate((
+    "", "jan janv ene gen", "fev févr feb", "mar mars mär mrz mrt", "abr avr apr", "mai may mag mei",
+    "jun juin giu", "jul juil lug", "ago août aug", "set sept sep", "out oct okt ott",
+    "nov", "dez déc dic dec")) for m in ms.split()}
+_LOCAL_RFC822 = re.compile(r"(?:[^\W\d]+\.?,?\s+)?(\d{1,2})\s+([^\W\d]+)\.?\s+(\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s+\S+)?)")
 
 
 @lru_cache(maxsize=4096)
@@ -29,6 +37,12 @@ def _dateparser(raw: str) -> datetime | None:
     return dateparser.parse(raw, languages=_COMMON, settings=_SETTINGS) or dateparser.parse(raw, settings=_SETTINGS)
 
 
+def _english_rfc822(raw: str) -> str:
+    m = _LOCAL_RFC822.fullmatch(raw)
+    month = _LOCAL_MONTHS.get(m.group(2).lower()) if m else None
+    return f"{m.group(1)} {calendar.month_abbr[month]} {m.group(3)}" if month else raw
+
+
 def parse_date(raw: str | None, tz: str | None = None) -> datetime | None:
     """Parse `raw`; None when empty or not a date. `tz` names the zone of naive dates."""
     if not raw or not raw.strip():
@@ -36,7 +50,7 @@ def parse_date(raw: str | None, tz: str | None = None) -> datetime | None:
     raw = raw.strip()[:100]
     dt: datetime | None = None
     try:
-        dt = parsedate_to_datetime(raw)  # RFC 822, the common feed case, fast
+        dt = parsedate_to_datetime(_english_rfc822(raw))  # RFC 822, the common feed case, fast
     except (TypeError, ValueError, IndexError):
         try:
             dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
