@@ -267,14 +267,33 @@ def events(
 
 
 @app.command()
-def classify() -> None:
-    """Read JSONL articles on stdin, write one JSON verdict per line (never touches the database).
+def classify(
+    texts: Annotated[list[str] | None, typer.Argument(help="Headlines or leads to read (each as an article's title); none: JSONL articles on stdin.")] = None,
+) -> None:
+    """Write one JSON verdict per article (never touches the database): for each headline given,
+    else for each JSONL line on stdin.
 
+    Example: monitor classify "Sam Altman fired by OpenAI board" "OpenAI CTO Mira Murati leaves"
     Example: echo '{"id": 1, "title": "Jimmy Ba: last day at xAI"}' | monitor classify
     """
     from monitor.detect import classify as run
     from monitor.parse.jsonl import article_from_obj
+    from monitor.records import Article
 
+    def verdict(key: str, value, art) -> str:
+        is_dep, score, deps = run(art)
+        return json.dumps({
+            key: value, "departure": is_dep, "score": round(score, 3),
+            "departures": [{"person": d.person, "org": d.org, "role": d.role, "kind": d.kind, "evidence": d.evidence}
+                           for d in deps],
+        }, ensure_ascii=False)
+
+    if texts:
+        for text in texts:
+            if not text.strip():
+                raise typer.BadParameter("an empty headline", param_hint="TEXTS")
+            print(verdict("title", text, Article(title=text.strip(), text="")), flush=True)
+        return
     for n, line in enumerate(sys.stdin, 1):  # one output line for every input line, blank ones too
         obj = None
         try:
@@ -286,12 +305,7 @@ def classify() -> None:
             known = obj.get("id") if isinstance(obj, dict) else None
             print(json.dumps({"id": known, "line": n, "error": str(e)}, ensure_ascii=False), flush=True)
             continue
-        is_dep, score, deps = run(art)
-        print(json.dumps({
-            "id": obj.get("id"), "departure": is_dep, "score": round(score, 3),
-            "departures": [{"person": d.person, "org": d.org, "role": d.role, "kind": d.kind, "evidence": d.evidence}
-                           for d in deps],
-        }, ensure_ascii=False), flush=True)
+        print(verdict("id", obj.get("id"), art), flush=True)
 
 
 @app.command("eval")

@@ -155,3 +155,13 @@ def test_classify_answers_every_line_and_keeps_known_ids():
     assert out[3] == {"id": None, "line": 4, "error": "empty line"}
     assert out[4]["id"] is None and out[4]["line"] == 5 and out[4]["error"]
     assert out[5]["id"] is None and out[5]["error"] == "not a JSON object"
+
+
+def test_classify_reads_headlines_given_as_arguments():
+    res = invoke("classify", "Fund manager Mark Barnett leaves Invesco", "Invesco opens a new office in Leeds")
+    assert res.exit_code == 0, res.output
+    out = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [o["title"] for o in out] == ["Fund manager Mark Barnett leaves Invesco", "Invesco opens a new office in Leeds"]
+    assert out[0]["departure"] is True and out[0]["departures"][0]["person"] == "Mark Barnett"
+    assert out[1]["departure"] is False and out[1]["departures"] == []
+    assert invoke("classify", "  ").exit_code == 2  # an empty headline is a usage error, not a verdict
