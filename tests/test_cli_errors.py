@@ -165,3 +165,18 @@ def test_classify_reads_headlines_given_as_arguments():
     assert out[0]["departure"] is True and out[0]["departures"][0]["person"] == "Mark Barnett"
     assert out[1]["departure"] is False and out[1]["departures"] == []
     assert invoke("classify", "  ").exit_code == 2  # an empty headline is a usage error, not a verdict
+
+
+@pytest.mark.parametrize("own, seen", [(None, "2"), ("4", "4")])
+def test_the_cli_limits_malloc_arenas_for_itself_and_its_workers_unless_the_user_did(own, seen):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | ({"MALLOC_ARENA_MAX": own} if own else {})
+    child = "import os; print(os.environ.get('MALLOC_ARENA_MAX'))"
+    code = ("import subprocess, sys; from monitor.cli import few_malloc_arenas; few_malloc_arenas(); "
+            f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout.strip())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == seen
