@@ -62,9 +62,12 @@ _SUCCESSION = re.compile(
 _HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 _MIXED = {"zh": re.compile(r"[A-Za-z]{3}"), "en": re.compile(r"[\u4e00-\u9fff]")}  # the other script is there
 _EN_NOT_ORG = {"the", "a", "an", "his", "her", "its", "their", "chief", "president", "chairman"}
+# what stands before a participle used as an adjective ("the sacked chairman", "pays ousted chief")
+_ATTRIBUTIVE = re.compile(r"(?:^|\b(?:the|a|an|his|her|its|their|this|that|of|for|with|by|to|pays|paid|as|and)|['’]s)\W*$", re.I)
 _KIND_WORDS = {"resignation": "resigned", "retirement": "retired", "ouster": "fired", "dismissal": "fired",
                "firing": "fired", "sacking": "fired", "removal": "fired", "departure": "left", "exit": "left",
-               "last day": "left"}
+               "last day": "left", "sacked": "fired", "fired": "fired", "ousted": "fired", "resigned": "resigned",
+               "retiring": "retired"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Traced:
     p: float
     bar: float = THRESHOLD  # the score it needs to count: higher in a long article's body
     word: tuple = ()  # which departure word: (sentence, start), shared by its pairs
+    role: str | None = None  # a role-only candidate's role word ("Chief Communications Officer")
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,10 @@ def detect(article: Article, lang: str | None = None, trace: list[Traced] | None
             if best is not d:
                 best.confidence = max(best.confidence, d.confidence)
                 best.org, best.role, best.date = best.org or d.org, best.role or d.role, best.date or d.date
-    return list(found.values())
+    out = list(found.values())
+    if any(d.person for d in out):  # the title's role-only reading, from a window without the name (as _merge)
+        out = [d for d in out if d.person]
+    return out
 
 
 def _person_key(d: Departure) -> str:
@@ -177,6 +184,8 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
         _sentence(ctx, s)
         ctx.prev = units[max(0, i - 2): i + 1]
     found = _merge(ctx)
+    if family == "en" and article.title:
+        _name_from_lead(ctx, units, found)
     for d in found:
         d.org = _zh_clean_org(d.org, rules) if family == "zh" else _en_clean_org(d.org, rules, d.person)
         if family == "zh" and d.org is None and d.person:  # 联创股份董事王璟辞职: the words before the roles
@@ -194,6 +203,25 @@ def _detect(article: Article, lang: str | None, trace: list[Traced] | None,
     for d in found:
         d.role = _tidy_role(d.role, d.org, rules)
     return found
+
+
+def _name_from_lead(ctx: _Ctx, units: list[_Sentence], found: list[Departure]) -> None:
+    """A headline that says only the role ("Fort Worth Police Officer … Resigns") and a lead that
+    names the holder with that role ("Police have identified the officer as Aaron Dean", "state
+    Sen. Mike Folmer", "National Police Agency Chief Itaru Nakamura"): the departure is theirs. The
+    role's head word (or its abbreviation) must stand right before the name: a lead that names
+    someone else (the victim, a critic) leaves the departure role-only."""
+    if len(found) != 1 or found[0].person is not None or not found[0].role or units[0].para != 0:
+        return
+    head = re.findall(r"[a-z]+", found[0].role.casefold())[-1:]
+    for s in [u for u in units if u.para == 1][:2]:
+        for c in _persons(ctx, s):
+            if len(c.text.split()) < 2 or not _inside(c, s.norm):
+                continue
+            before = re.findall(r"[a-z]+", s.norm[max(0, c.start - 40):c.start].casefold())[-4:]
+            if head and any(w == head[0] or (len(w) >= 3 and head[0].startswith(w)) for w in before):
+                found[0].person, found[0].evidence = c.text, f"{found[0].evidence} {s.orig}"[:500]
+                return
 
 
 def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
@@ -388,9 +416,9 @@ def _pair_candidates(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match,
     first), a name guessed right before it (Chinese), the rule's own pick (a pronoun's antecedent,
     a speaker), the people coordinated with it, and a role word with no name (R3: role only)."""
     persons = [_clip(c, m, s.norm) for c in _persons(ctx, s)]
-    persons = [c for c in persons if c is not None]
+    persons = named = [c for c in persons if c is not None]
     if ctx.lang == "en":  # a single capitalised word may be a surname: the decision tells
-        persons += [c for c in ctx.cands(s) if c.source == "single" and (c.end <= m.start() or c.start >= m.end())]
+        persons = named + [c for c in ctx.cands(s) if c.source == "single" and (c.end <= m.start() or c.start >= m.end())]
     near = sorted(persons, key=lambda c: min(abs(c.end - m.start()), abs(c.start - m.end())))[:5]
     out: list[tuple[nm.Mention, str | None]] = []
     ruled: dict[tuple[int, int], tuple[nm.Mention, str]] = {}
@@ -407,7 +435,7 @@ def _pair_candidates(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match,
             if (a, b) not in taken and not ctx.rules.role.search(s.norm[a:b]) and not nm.loose_ends(s.norm[a:b]):
                 out.append((nm.Mention(a, b, s.norm[a:b], source="span"), None))
     out += list(ruled.values())
-    role = _role_only(ctx, s, m, persons)
+    role = _role_only(ctx, s, trig, m, named)  # "Georgia Professor Quits": a lone word before a role is no name for it
     if role:
         out.append((role, None))
     return out
@@ -430,13 +458,24 @@ def _clip(c: nm.Mention, m: re.Match, norm: str) -> nm.Mention | None:
     return None
 
 
-def _role_only(ctx: _Ctx, s: _Sentence, m: re.Match, persons: list[nm.Mention]) -> nm.Mention | None:
+def _role_only(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, persons: list[nm.Mention]) -> nm.Mention | None:
     """The role word nearest a departure word with no name attached to it ("Tesla's head of AI
-    departs", "某银行行长辞职", "sacks its coach"): a candidate for a departure without a person."""
+    departs", "某银行行长辞职", "sacks its coach"): a candidate for a departure without a person.
+    In English it stands where the word's person would: before a verb whose subject leaves ("steps
+    down as CEO" is the named subject's role; "retired judge", "outgoing president" are someone
+    else's past), after one whose object does, unless that is a participle before its noun
+    ("the sacked chairman", "Fired Trump Official's warning")."""
     norm, reach = s.norm, (12 if ctx.lang == "zh" else 40)
+    if ctx.lang == "en" and trig.person == "object" and _ATTRIBUTIVE.search(norm[:m.start()]) \
+            and norm[m.start():m.end()].lower().endswith("ed"):
+        return None
     best = None
     for r in ctx.rules.role.finditer(norm, max(0, m.start() - reach * 2), min(len(norm), m.end() + reach)):
-        named = any(0 <= c.start - r.end() <= 2 or 0 <= r.start() - c.end <= 1 for c in persons)
+        if ctx.lang == "en" and ((r.end() <= m.start()) != (trig.person != "object")
+                                 or re.search(r"\bas\s+(?:\w+\s+)?$", norm[m.end():r.start()])):
+            continue  # ("Tom Baker sacked as chairman": the named subject's role)
+        named = any(0 <= c.start - r.end() <= 2 or 0 <= r.start() - c.end <= 1
+                    or c.start <= r.start() < c.end for c in persons)  # or inside: "Romanian President Klaus Iohannis"
         between = any(c.start >= min(r.end(), m.start()) and c.end <= max(r.start(), m.end()) for c in persons)
         dist = m.start() - r.end() if r.end() <= m.start() else r.start() - m.end()
         if (named or between) and ctx.lang == "en" or dist < 0 or dist > reach:
@@ -473,7 +512,9 @@ def _score(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match, c: nm.Mention, h
     feats = pairs.features(pair)
     p = pairs.model(pairs.family(ctx.lang)).score(feats)
     if ctx.trace is not None:
-        ctx.trace.append(Traced(None if c.source == "role" else c.text, feats, p, _bar(ctx, s), (s.para, s.norm, m.start())))
+        role = c.source == "role"
+        ctx.trace.append(Traced(None if role else c.text, feats, p, _bar(ctx, s), (s.para, s.norm, m.start()),
+                                c.text if role else None))
     return p
 
 

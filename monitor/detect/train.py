@@ -90,10 +90,13 @@ def featurise(rows: Iterable[dict]) -> list[Item]:
         golds = [d for d in row.get("departures") or [] if isinstance(d, dict)]
         named = [d["person"] for d in golds if d.get("person")]
         role_only = gold and any(not d.get("person") for d in golds)
+        roles = [d["role"].casefold() for d in golds if gold and isinstance(d.get("role"), str) and d["role"].strip()]
         out = []
         for t in trace:
-            if t.mention is None:
-                y = role_only
+            if t.mention is None:  # a role word: right when the item has a departure without a name,
+                # or it is a departing person's role ("Netflix Chief Communications Officer Fired",
+                # the name in the next sentence): the departure is found, if not the name
+                y = role_only or _role_of(t.role, roles)
             else:
                 y = gold and any(_same(t.mention, g) for g in named)
             out.append((t.features, int(y)))
@@ -108,6 +111,13 @@ def featurise(rows: Iterable[dict]) -> list[Item]:
         words = [ids.setdefault(t.word, len(ids)) for t in trace]
         items.append(Item(row, source_of(row), out, [t.bar for t in trace], words=words, orgs=orgs))
     return items
+
+
+def _role_of(role: str | None, golds: list[str]) -> bool:
+    """Is the role word the (casefolded) role of a departing person ("State Senator" of "state
+    senator", "Officer" of "chief communications officer")?"""
+    r = (role or "").casefold().strip()
+    return bool(r) and any(r in g or g in r for g in golds)
 
 
 _LOWER_WORD = re.compile(r"(?<![\w'’\-])[a-z][a-z'’\-]{2,}(?![\w'’\-])")

@@ -13,7 +13,7 @@ EXIT = "Globex Corporation said on Tuesday that its chief financial officer Jane
 def test_a_departure_past_the_first_window_is_found():
     text = FILLER * (250_000 // len(FILLER)) + EXIT + FILLER * 100
     assert len(text) > MAX_TEXT_CHARS
-    ok, _, found = classify(Article(title="Minutes of the annual meeting", text=text))
+    ok, _, found = classify(Article(title="Globex finance chief resigns", text=text))
     assert ok and [(d.person, d.org) for d in found] == [("Jane Roe", "Globex Corporation")]
 
 
@@ -22,7 +22,7 @@ def test_a_departure_in_two_windows_is_one_departure():
     assert len(pieces) == 2 and EXIT.strip() in pieces[0] + pieces[1]
     text = FILLER * (MAX_TEXT_CHARS // len(FILLER) - 5) + EXIT + FILLER * 3000  # on the boundary
     assert sum(EXIT.strip() in p for p in windows(text, MAX_TEXT_CHARS)) == 2  # in the overlap: read twice
-    ok, _, found = classify(Article(title="Minutes", text=text))
+    ok, _, found = classify(Article(title="Globex finance chief resigns", text=text))
     assert ok and [d.person for d in found] == ["Jane Roe"]
 
 

@@ -39,6 +39,22 @@ def test_pairs_are_labelled_by_the_departing_person():
     assert len(dep.words) == len(dep.pairs)
 
 
+def test_a_role_word_is_right_when_it_is_the_departing_persons_role():
+    """A headline that gives only the role, the name in the next sentence: the role candidate
+    found the departure (its role is the departing person's), whatever the label names."""
+    rows = [
+        {"id": "en-test-6", "lang": "en", "title": "Initrode Chief Security Officer Fired After Data Leak",
+         "text": "Peter Gibbons had run the team since 2019.", "label": "departure",
+         "departures": [{"person": "Peter Gibbons", "org": "Initrode", "role": "Chief Security Officer"}]},
+        {"id": "en-test-7", "lang": "en", "title": "Initrode Chief Security Officer Fired After Data Leak",
+         "text": "Peter Gibbons had run the team since 2019.", "label": "departure",
+         "departures": [{"person": "Peter Gibbons", "org": "Initrode", "role": "gardener"}]},
+    ]
+    right, other = tr.featurise(rows)
+    role_pairs = [[y for f, y in it.pairs if "src=role" in f] for it in (right, other)]
+    assert role_pairs[0] and all(role_pairs[0]) and not any(role_pairs[1])
+
+
 def test_decision_examples_one_event_per_word_who_only_where_a_departure_is():
     feats = ["bias", "trig=en.resign", "word=resigns", "src=name", "pos=before"]
     item = tr.Item({"label": "departure"}, "g", [(feats, 1), (feats + ["mtoks=1"], 0), (feats, 0)], [0.5] * 3,
