@@ -42,6 +42,8 @@ _CLAUSE_END = re.compile(r"[,;:\u3001]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]
 MAX_GAP = 120
 
 _PRON = {"en": re.compile(r"\b(?:he|she)\b", re.I), "zh": re.compile(r"(?:他|她)(?!们)|其")}
+# a possessive pronoun right before the departure word ("announces his (planned) resignation")
+_POSSESSIVE_PRON = {"en": re.compile(r"\b(?:his|her)\s+(?:[a-z]+\s+)?$", re.I)}
 _FIRST_PERSON = {"en": re.compile(r"\bI\b"), "zh": re.compile(r"我(?!们)")}
 _SPEECH = {
     "en": re.compile(r"\b(?:wrote|writes|said|says|posted|tweeted|announced|told|added|explained)\b|[:]\s*[\"“']?|[\"“]", re.I),
@@ -214,7 +216,8 @@ def _name_from_lead(ctx: _Ctx, units: list[_Sentence], found: list[Departure]) -
     if len(found) != 1 or found[0].person is not None or not found[0].role or units[0].para != 0:
         return
     head = re.findall(r"[a-z]+", found[0].role.casefold())[-1:]
-    for s in [u for u in units if u.para == 1][:2]:
+    lead = [u for u in units if u.para == 1][:2]
+    for s in lead:
         for c in _persons(ctx, s):
             if len(c.text.split()) < 2 or not _inside(c, s.norm):
                 continue
@@ -222,6 +225,12 @@ def _name_from_lead(ctx: _Ctx, units: list[_Sentence], found: list[Departure]) -
             if head and any(w == head[0] or (len(w) >= 3 and head[0].startswith(w)) for w in before):
                 found[0].person, found[0].evidence = c.text, f"{found[0].evidence} {s.orig}"[:500]
                 return
+    # a title that names nobody, a first sentence that names one person and starts with them
+    # ("Jonathan Friedland had used the word …"): the story's subject
+    names = [c for c in _persons(ctx, lead[0]) if len(c.text.split()) >= 2] if lead else []
+    if len(names) == 1 and not lead[0].norm[:names[0].start].strip(" \"'“‘") \
+            and not any(len(c.text.split()) >= 2 for c in _persons(ctx, units[0])):
+        found[0].person, found[0].evidence = names[0].text, f"{found[0].evidence} {lead[0].orig}"[:500]
 
 
 def _subject_org(ctx: _Ctx, units: list[_Sentence]) -> str | None:
@@ -610,6 +619,14 @@ def _person(ctx: _Ctx, s: _Sentence, trig: Trigger, m: re.Match) -> tuple[nm.Men
         for c in persons:
             if 0 <= m.start() - c.end <= 2:
                 return c, "direct"
+        # "Keir Starmer announces his resignation", "Leon Botstein, president of Bard College,
+        # announces his retirement": his/her is the subject's
+        own = _POSSESSIVE_PRON.get(ctx.lang) and _POSSESSIVE_PRON[ctx.lang].search(norm, 0, m.start())
+        if own:
+            for c in reversed([c for c in persons if c.end <= own.start()][-3:]):
+                gap = norm[c.end:own.start()]
+                if len(gap) <= MAX_GAP and rules.gap.fullmatch(gap):
+                    return c, "pronoun"
         return None
     speaker = _speaker(ctx, s, persons, m.start())
     return (speaker, "speaker") if speaker else None

@@ -56,3 +56,10 @@ def test_a_role_only_headline_takes_the_name_the_lead_gives_with_that_role():
 def test_a_lead_that_names_someone_else_leaves_it_role_only():
     assert _lead_name("Top Initech Lawyer Resigns Over Payments",
                       "Lawmakers demand details from Initech about its payments to Michael Cole.", "Lawyer") is None
+
+
+def test_a_role_only_headline_takes_the_person_its_lead_starts_with():
+    assert _lead_name("Initrode Chief Security Officer Fired After Data Leak",
+                      "Peter Gibbons had run the team since 2019, the company said.", "Chief Security Officer") == "Peter Gibbons"
+    assert _lead_name("Initrode Chief Security Officer Fired After Data Leak",  # not its subject: left alone
+                      "The company said Peter Gibbons had run the team since 2019.", "Chief Security Officer") is None
