@@ -38,7 +38,7 @@ def _pinyin(han: str) -> list[list[str]]:
     readings written out as a table: pypinyin's own dictionary costs 12.5 MB in a process, the
     table 2 MB, read with the first Chinese name."""
     table = _pinyin_table()
-    return [table[ord(c) - _PINYIN_FIRST].split(",") if table[ord(c) - _PINYIN_FIRST] else [c] for c in han]
+    return [(table[ord(c) - _PINYIN_FIRST] or c).split(",") for c in han]
 
 
 def _ascii(s: str) -> str:
