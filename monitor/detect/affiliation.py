@@ -76,6 +76,14 @@ def zh_candidates(sentence: str, person: nm.Mention, t_start: int, t_end: int, c
     return [c for c in out if not (c.start < person.end and person.start < c.end) and not nm.loose_ends(c.text)]
 
 
+_CLOSED = frozenset("from at of the a an for with by to in on and as 's ’s , ; : ( ) who after".split())
+
+
+def _closed(word: str) -> str:
+    """A function word or punctuation as itself, any other word as "W"."""
+    return word if word in _CLOSED else "W"
+
+
 def features(lang: str, sentence: str, cand: nm.Mention, person: nm.Mention, t_start: int, t_end: int,
              rules: Rules, heuristic: str | None, known: bool) -> list[str]:
     before = cand.end <= person.start
@@ -90,10 +98,13 @@ def features(lang: str, sentence: str, cand: nm.Mention, person: nm.Mention, t_s
         right = _EN_WORD.findall(sentence[cand.end:cand.end + 30].lower())[:2]
         gap = sentence[cand.end:person.start] if before else sentence[person.end:cand.start]
         dist = len(_EN_WORD.findall(gap))
-        f += [f"o:l={w}" for w in left] + [f"o:r={w}" for w in right]
+        # the words around it as grammar only (from, at, of, 's, a comma): the content words
+        # ("retirement", "manager", "davie") were learned as memorised, not general, weights
+        f += [f"o:l={_closed(w)}" for w in left] + [f"o:r={_closed(w)}" for w in right]
         f.append(f"o:dist={min(dist, 6) if dist < 6 else '6+' if dist < 15 else '15+'}")
         toks = cand.text.split()
-        f.append(f"o:last={toks[-1].lower().strip('.,')}" if toks else "o:last=")
+        last = toks[-1].lower().strip('.,') if toks else ""
+        f.append(f"o:last={last if last in rules.lexicon.get('org_suffixes', ()) else 'word' if last else ''}")
         f.append(f"o:ntoks={min(len(toks), 4)}")
         if re.match(r"\s*(?:['’]s\s+)?(?:" + rules.role.pattern + r")", sentence[cand.end:cand.end + 60], re.I):
             f.append("o:role_follows")

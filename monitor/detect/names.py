@@ -118,6 +118,10 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             if rest := " ".join(toks[:-tail]):
                 out.append(Mention(start, start + len(rest), rest, is_org=True, source="org"))
             continue
+        if cut := _org_before_name(toks, suffixes, sentence[:start]):  # "President of Peru Gustavo Adrianzén"
+            head = " ".join(toks[:cut])
+            out.append(Mention(start, start + len(head), head, is_org=True, source="org"))
+            start, toks = sentence.index(toks[cut], start + len(head)), toks[cut:]
         text = " ".join(toks)
         low = _lower_tokens(text)
         if low[-1] in suffixes or text.lower() in known_orgs or low[0] in known_orgs:
@@ -143,6 +147,26 @@ def en_candidates(sentence: str, rules: Rules, known: set[str], known_orgs: set[
             out.append(Mention(m.start(), m.end(), m.group(0), is_org=True))
     out.sort(key=lambda x: x.start)
     return out
+
+
+def _org_before_name(toks: list[str], suffixes: set[str], before: str) -> int:
+    """How many of a capitalised run's first words are an organisation or place run into the name
+    after it: up to a company suffix ("Acme Corp John Smith"), or, after "… of", up to a known
+    given name that starts the rest ("Prime Minister of Peru Gustavo Adrianzén"); 0 when none.
+    The name left must have two words."""
+    low = [t.strip(".,").lower() for t in toks]
+    for i, t in enumerate(low[:-2]):
+        if t in suffixes and i:
+            return i + 1
+    if len(toks) >= 3 and re.search(r"\bof\s+(?:the\s+)?$", before):
+        given = en_lexicons()[0]
+        for i in range(1, len(toks) - 1):
+            if low[i] in given:
+                return 0 if any(t in given or t in _NAME_PARTICLES for t in low[:i]) else i
+    return 0
+
+
+_NAME_PARTICLES = frozenset("abu bin ibn al el de del della di da van von der le la mac st saint".split())
 
 
 def _role_tail(toks: list[str], rules: Rules) -> int:

@@ -32,3 +32,15 @@ def test_all_caps_headline_surname_is_the_full_name():
     is_dep, _, deps = classify(art)
     assert is_dep
     assert [d.person for d in deps] == ["Waylon Smithers"]
+
+
+@pytest.mark.parametrize("sentence, org, name", [
+    ("Prime Minister of Ruritania Gustavo Alvarez resigns", "Ruritania", "Gustavo Alvarez"),
+    ("The chief executive of Initech Corp John Smith resigns", "Initech Corp", "John Smith"),
+    ("Mary Anne Smith resigns as chair of the board", None, "Mary Anne Smith"),  # a given name first: one name
+    ("Abu Karim Haddad steps down", None, "Abu Karim Haddad"),  # not after "of": one name
+])
+def test_an_organisation_run_into_the_name_after_it_is_split_off(sentence, org, name):
+    cands = nm.en_candidates(sentence, RULES, set(), set())
+    assert name in [c.text for c in cands if not c.is_org]
+    assert (org in [c.text for c in cands if c.is_org]) if org else True
