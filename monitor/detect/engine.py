@@ -145,10 +145,13 @@ def detect(article: Article, lang: str | None = None, trace: list[Traced] | None
             if best is not d:
                 best.confidence = max(best.confidence, d.confidence)
                 best.org, best.role, best.date = best.org or d.org, best.role or d.role, best.date or d.date
-    out = list(found.values())
-    if any(d.person for d in out):  # the title's role-only reading, from a window without the name (as _merge)
-        out = [d for d in out if d.person]
-    return out
+    # the title's role-only reading, from a window without the name
+    return _named_over_role_only(list(found.values()))
+
+
+def _named_over_role_only(found: list[Departure]) -> list[Departure]:
+    """An article that names who left: its role-only readings are them."""
+    return [d for d in found if d.person] if any(d.person for d in found) else found
 
 
 def _person_key(d: Departure) -> str:
@@ -1042,8 +1045,7 @@ def _merge(ctx: _Ctx) -> list[Departure]:
             keep.org, keep.role, keep.date = keep.org or by_key[k].org, keep.role or by_key[k].role, keep.date or by_key[k].date
             order.remove(k)
     out = [by_key[k] for k in order]
-    if any(d.person for d in out):  # an article that names who left: its role-only mentions are them
-        out = [d for d in out if d.person]
+    out = _named_over_role_only(out)
     orgs = [d.org for d in out if d.org]
     if orgs:
         common = max(dict.fromkeys(orgs), key=orgs.count)  # a tie: the first named (a set's order varies by process)
